@@ -1,0 +1,60 @@
+"""The ASGI application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar, get
+from litestar.datastructures import State
+from litestar.openapi import OpenAPIConfig
+from litestar.response import Redirect
+
+from core import db
+from core.api.auth import AuthController
+from core.api.cases import ACTION_HANDLERS, CaseController
+from core.api.evidence import EvidenceController
+from core.api.problems import EXCEPTION_HANDLERS
+from core.api.public import PublicController
+from core.jobs import runner
+from core.settings import get_settings
+
+
+@asynccontextmanager
+async def lifespan(app: Litestar) -> AsyncIterator[None]:
+    await db.startup()
+    in_process = not get_settings().redis_url and app.state.get("run_jobs", True)
+    if in_process:
+        runner.start_in_process()
+    try:
+        yield
+    finally:
+        if in_process:
+            await runner.stop_in_process()
+        await db.shutdown()
+
+
+@get("/", include_in_schema=False)
+async def root() -> Redirect:
+    return Redirect("/admin/")
+
+
+@get("/healthz", include_in_schema=False)
+async def healthz() -> dict[str, Any]:
+    return {"ok": True}
+
+
+def create_app(*, run_jobs: bool = True) -> Litestar:
+    import core.cases.effects  # noqa: F401  (registers the effects on the lifecycle)
+    import core.jobs.registry  # noqa: F401
+
+    settings = get_settings()
+    return Litestar(
+        route_handlers=[root, healthz, CaseController, *ACTION_HANDLERS, PublicController, AuthController, EvidenceController],
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=[lifespan],
+        openapi_config=OpenAPIConfig(title="Jiefen 解纷 API", version="1.0.0", path="/schema"),
+        request_max_body_size=settings.max_upload_bytes + 1024 * 1024,
+        state=State({"run_jobs": run_jobs}),
+    )

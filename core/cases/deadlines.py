@@ -1,0 +1,51 @@
+"""Keep a case's deadlines in step with its events (the rules live in core.deadlines).
+
+Every refresh recomputes from the whole timeline, so a changed policy or a corrected event
+gives the right answer; ``case.next_due_at`` mirrors the earliest running deadline for
+fast "overdue" filters.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from core.cases.tables import Case, CaseEvent, Deadline
+from core.deadlines import Event, compute_deadlines, default_policies
+from core.settings import get_settings
+
+
+async def case_events(case_id: int) -> list[Event]:
+    import json
+
+    rows = await CaseEvent.select(CaseEvent.name, CaseEvent.at, CaseEvent.from_state, CaseEvent.to_state, CaseEvent.payload).where(
+        CaseEvent.case == case_id
+    ).order_by(CaseEvent.seq)
+    return [
+        Event(name=r["name"], at=r["at"], from_state=r["from_state"], to_state=r["to_state"],
+              payload=json.loads(r["payload"]) if isinstance(r["payload"], str) else r["payload"])
+        for r in rows
+    ]
+
+
+async def compute_for_case(case: dict[str, Any], now: datetime | None = None) -> list[Any]:
+    events = await case_events(case["id"])
+    return compute_deadlines(events, default_policies(case["channel"]), now or datetime.now(UTC), tz=get_settings().zone)
+
+
+async def refresh_deadlines(case_id: int) -> None:
+    """Recompute in the caller's transaction (it holds the case's row lock)."""
+    case = await Case.select(Case.id, Case.channel).where(Case.id == case_id).first()
+    statuses = await compute_for_case(case)
+    next_due = None
+    for status in statuses:
+        values = {
+            Deadline.started_at: status.started_at, Deadline.due_at: status.due_at, Deadline.state: status.state,
+            Deadline.stopped_at: status.stopped_at, Deadline.extensions: status.extensions,
+        }
+        updated = await Deadline.update(values).where((Deadline.case == case_id) & (Deadline.kind == status.kind)).returning(Deadline.id)
+        if not updated:
+            await Deadline.insert(Deadline(case=case_id, kind=status.kind, **{c._meta.name: v for c, v in values.items()}))
+        if status.live and (next_due is None or status.due_at < next_due):
+            next_due = status.due_at
+    await Case.update({Case.next_due_at: next_due}).where(Case.id == case_id)

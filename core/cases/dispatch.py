@@ -1,0 +1,130 @@
+"""Dispatch: where a case goes, who is suggested, and who must withdraw (回避)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.actors import Actor
+from core.auth.tables import StaffUser
+from core.cases import schemas as s
+from core.cases.lifecycle import ACTIVE
+from core.cases.tables import Case, Party
+from core.errors import BadRequest, Conflict, NotFound
+from core.orgs.tables import Organisation
+from core.plugins.manager import call_first
+from core.roster.tables import Mediator, MediatorRelation
+
+
+async def resolve_dispatch(case: dict[str, Any], data: s.DispatchData, actor: Actor) -> dict[str, Any]:
+    """Turn a dispatch request into (assignee, organisation, pool); raise with a reason if barred."""
+    if data.mediator_id:
+        mediator = await Mediator.select().where(Mediator.id == data.mediator_id).first()
+        if not mediator or not mediator["active"] or not mediator["user"]:
+            raise Conflict("The mediator is not active or is not on the roster.")
+        blocked = await recusal_reasons(case["id"], mediator)
+        if blocked:
+            raise Conflict("The mediator must withdraw: {reason}", reason=";".join(blocked))
+        org = await _org(mediator["organisation"])
+        return _target(mediator["user"], org, False, mediator_id=mediator["id"], how="mediator")
+    if data.assignee_id:
+        user = await StaffUser.select().where(StaffUser.id == data.assignee_id).first()
+        if not user or not user["active"]:
+            raise NotFound()
+        org = await _org(data.organisation_id or user["organisation"])
+        if user["organisation"] != org["id"]:
+            raise BadRequest("The assignee must belong to the organisation the case is dispatched to.")
+        mediator = await Mediator.select().where(Mediator.user == user["id"]).first()
+        if mediator:
+            blocked = await recusal_reasons(case["id"], mediator)
+            if blocked:
+                raise Conflict("The mediator must withdraw: {reason}", reason=";".join(blocked))
+        return _target(user["id"], org, False, how="person")
+    if data.organisation_id:
+        org = await _org(data.organisation_id)
+        return _target(None, org, True, how="pool")
+    if data.by_rules:
+        chosen = await call_first("dispatch_target", case, case=case)
+        if not chosen:
+            raise BadRequest("Dispatch to a mediator, a person, or an organisation's pool.")
+        org = await _org(chosen["organisation_id"])
+        return _target(None, org, True, how="rules", rule=chosen.get("reason", ""))
+    raise BadRequest("Dispatch to a mediator, a person, or an organisation's pool.")
+
+
+def _target(assignee: int | None, org: dict[str, Any], pool: bool, **extra: Any) -> dict[str, Any]:
+    return {
+        "assignee_id": assignee, "organisation_id": org["id"], "organisation_path": org["path"],
+        "to_pool": pool, **extra,
+    }
+
+
+async def _org(org_id: int | None) -> dict[str, Any]:
+    org = await Organisation.select().where(Organisation.id == (org_id or -1)).first()
+    if org is None:
+        raise NotFound("Unknown organisation.")
+    return org
+
+
+async def recusal_reasons(case_id: int, mediator: dict[str, Any]) -> list[str]:
+    """Why this mediator may not take this case (empty: free to take it)."""
+    from core.i18n import gettext
+
+    reasons: list[str] = []
+    parties = await Party.select(Party.phone, Party.id_number).where(Party.case == case_id)
+    phones = {p["phone"] for p in parties if p["phone"]}
+    ids = {p["id_number"].upper() for p in parties if p["id_number"]}
+    if mediator["phone"] and mediator["phone"] in phones:
+        reasons.append(gettext("Same phone number as a party."))
+    if mediator["id_number"] and mediator["id_number"].upper() in ids:
+        reasons.append(gettext("Same ID number as a party."))
+    relations = await MediatorRelation.select().where(MediatorRelation.mediator == mediator["id"])
+    for rel in relations:
+        if rel["case_id"] == case_id:
+            reasons.append(gettext("Declared a conflict with this case."))
+        elif (rel["person_phone"] and rel["person_phone"] in phones) or (
+            rel["person_id_number"] and rel["person_id_number"].upper() in ids
+        ):
+            reasons.append(gettext("Declared relation: {relation}", relation=rel["relation"] or "—"))
+    return reasons
+
+
+async def suggest_mediators(case: dict[str, Any], limit: int = 10) -> list[dict[str, Any]]:
+    """Ranked mediators of the case's level and below, with reasons; barred ones are left out."""
+    candidates = await Mediator.select(
+        *Mediator.all_columns(), Mediator.organisation.name.as_alias("organisation_name"),
+        Mediator.organisation.path.as_alias("organisation_path"),
+    ).where((Mediator.active == True) & (Mediator.user.is_not_null())).output(load_json=True)  # noqa: E712
+    scope = case["org_path"]
+    candidates = [c for c in candidates if (c["organisation_path"] or "").startswith(scope)]
+    loads = await open_case_counts([c["user"] for c in candidates])
+    for c in candidates:
+        c["open_cases"] = loads.get(c["user"], 0)
+    ranked = await call_first("rank_mediators", case, case=case, candidates=candidates) or candidates
+    result = []
+    for c in ranked:
+        barred = await recusal_reasons(case["id"], c)
+        if barred:
+            continue
+        result.append(
+            {
+                "mediator_id": c["id"], "name": c["name"], "organisation": c["organisation_name"],
+                "grade": c["grade"], "rating": c["rating"], "open_cases": c["open_cases"],
+                "max_open_cases": c["max_open_cases"], "specialties": c["specialties"],
+                "score": c.get("score"), "reasons": c.get("reasons", []),
+            }
+        )
+        if len(result) >= limit:
+            break
+    return result
+
+
+async def open_case_counts(user_ids: list[int]) -> dict[int, int]:
+    if not user_ids:
+        return {}
+    rows = await Case.select(Case.assignee).where(
+        Case.assignee.is_in(user_ids) & Case.state.is_in(list(ACTIVE - {"agreed"}))
+    )
+    counts: dict[int, int] = {}
+    for row in rows:
+        counts[row["assignee"]] = counts.get(row["assignee"], 0) + 1
+    return counts

@@ -1,0 +1,367 @@
+"""What each action does besides changing the state: rows it writes, columns it sets.
+
+Registered on the lifecycle by event name; none of these may set ``state`` (the table does).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.auth.tables import StaffUser
+from core.cases import schemas as s
+from core.cases.lifecycle import Change, effect, guard
+from core.cases.tables import Agreement, Case, CaseEvent, CaseLink, CaseUnit, FollowUp, MediationSession, Party
+from core.errors import BadRequest, Conflict, Forbidden, NotFound, ValidationFailed
+from core.i18n import label
+from core.orgs.tables import Organisation
+from core.roster.tables import DisputeType, Mediator
+from core.settings import get_settings
+
+
+@effect("accept")
+async def _accept(change: Change) -> None:
+    data: s.AcceptData = change.data
+    if not (data.rights_notified and data.consent):
+        raise ValidationFailed("Record that the parties were told their rights and consented to mediation.")
+    change.updates.update(rights_notified_at=change.now, consent_at=change.now, registered_at=change.now)
+    if data.risk_level:
+        change.updates["risk_level"] = data.risk_level
+    if data.dispute_type:
+        await ensure_dispute_type(data.dispute_type)
+        change.updates["dispute_type"] = data.dispute_type
+    change.payload.update(rights_notified=True, consent=True, risk_level=data.risk_level, dispute_type=data.dispute_type)
+
+
+@effect("reject")
+@effect("return")
+@effect("withdraw")
+@effect("reopen")
+async def _reason(change: Change) -> None:
+    change.payload["reason"] = change.data.reason
+    if change.transition.event == "return":
+        change.payload["returned_by"] = change.actor.user_id
+        change.updates.update(assignee=None, in_pool=False)
+    if change.transition.event == "withdraw":
+        change.updates["outcome"] = "withdrawn"
+
+
+@guard("reopen")
+async def _reopen_needs_failed_follow_up(change: Change) -> None:
+    last = await FollowUp.select(FollowUp.performed).where(FollowUp.case == change.case["id"]).order_by(FollowUp.id, ascending=False).first()
+    if not last or last["performed"] is not False:
+        raise Conflict("Reopen only when a follow-up found the agreement not performed.")
+
+
+@effect("uphold")
+async def _uphold(change: Change) -> None:
+    last_return = await (
+        CaseEvent.select(CaseEvent.payload).where((CaseEvent.case == change.case["id"]) & (CaseEvent.name == "return"))
+        .order_by(CaseEvent.seq, ascending=False).first()
+    )
+    if last_return is None:
+        raise Conflict("Cannot {event} a case that is {state}.", event=label("event", "uphold", change.actor.locale), state=label("state", change.case["state"], change.actor.locale))
+    payload = last_return["payload"]
+    if isinstance(payload, str):
+        import json
+
+        payload = json.loads(payload)
+    change.updates["assignee"] = payload.get("returned_by")
+    change.payload.update(reason=change.data.reason, assignee_id=payload.get("returned_by"))
+
+
+@effect("dispatch")
+@effect("redispatch")
+async def _dispatch(change: Change) -> None:
+    from core.cases.dispatch import resolve_dispatch
+
+    target = await resolve_dispatch(change.case, change.data, change.actor)
+    change.updates.update(
+        assignee=target["assignee_id"], assigned_org=target["organisation_id"],
+        assigned_org_path=target["organisation_path"], in_pool=target["to_pool"],
+    )
+    change.payload.update({k: v for k, v in target.items() if k != "organisation_path"})
+
+    async def set_lead_unit(case: dict[str, Any]) -> None:
+        await CaseUnit.update({CaseUnit.active: False}).where((CaseUnit.case == case["id"]) & (CaseUnit.role == "lead"))
+        await CaseUnit.insert(CaseUnit(case=case["id"], organisation=target["organisation_id"], role="lead"))
+
+    change.afterwards.append(set_lead_unit)
+
+
+@effect("take")
+async def _take(change: Change) -> None:
+    if change.case["assignee"] is None and change.actor.user_id is not None:
+        change.updates["assignee"] = change.actor.user_id
+        change.payload["grabbed_from_pool"] = True
+    change.updates["in_pool"] = False
+
+
+@effect("declare_conflict")
+async def _declare_conflict(change: Change) -> None:
+    from core.roster.tables import MediatorRelation
+
+    mediator = await Mediator.select(Mediator.id).where(Mediator.user == change.actor.user_id).first()
+    if mediator:
+        await MediatorRelation.insert(
+            MediatorRelation(mediator=mediator["id"], case_id=change.case["id"], relation="conflict", reason=change.data.reason)
+        )
+    change.updates.update(assignee=None, in_pool=False)
+    change.payload["reason"] = change.data.reason
+
+
+@guard("escalate")
+async def _escalate_guard(change: Change) -> None:
+    org = await Organisation.select().where(Organisation.id == change.case["org"]).first()
+    if not org or not org["parent"]:
+        raise Conflict("This organisation has no parent to escalate to.")
+    minimum = get_settings().escalation_min_attempts.get(org["level"], 0)
+    held = change.case["attempts_at_level"]
+    if change.case["risk_level"] != "high" and held < minimum:
+        raise Conflict(
+            "The {level} level must hold at least {minimum} sessions before escalating (held {held}).",
+            level=label("level", org["level"], change.actor.locale), minimum=minimum, held=held,
+        )
+
+
+@effect("escalate")
+async def _escalate(change: Change) -> None:
+    org = await Organisation.select().where(Organisation.id == change.case["org"]).first()
+    parent = await Organisation.select().where(Organisation.id == org["parent"]).first()
+    change.updates.update(
+        org=parent["id"], org_path=parent["path"], assignee=None, assigned_org=None,
+        assigned_org_path="", in_pool=False, attempts_at_level=0,
+    )
+    change.payload.update(
+        reason=change.data.reason, from_org_id=org["id"], to_org_id=parent["id"],
+        skipped_minimum=change.case["risk_level"] == "high",
+    )
+
+
+@effect("refer")
+async def _refer(change: Change) -> None:
+    change.payload.update(plugin=change.data.plugin, reason=change.data.reason)
+
+
+@effect("resume")
+async def _resume(change: Change) -> None:
+    change.payload["result"] = change.data.result
+
+
+@effect("agree")
+async def _agree(change: Change) -> None:
+    data: s.AgreeData = change.data
+    import msgspec
+
+    terms = msgspec.to_builtins(data.terms)
+    previous = await Agreement.count().where(Agreement.case == change.case["id"])
+    inserted = await Agreement.insert(
+        Agreement(
+            case=change.case["id"], revision=previous + 1, facts=data.facts, matters=data.matters,
+            responsibilities=data.responsibilities, terms=terms, performance=data.performance,
+            created_by=change.actor.user_id,
+        )
+    ).returning(Agreement.id)
+    change.updates["outcome"] = "agreed"
+    change.payload.update(agreement_id=inserted[0]["id"], terms_count=len(terms))
+
+
+@effect("fail")
+async def _fail(change: Change) -> None:
+    change.updates.update(outcome="failed", failure_advice=f"{change.data.advice}:{change.data.detail}")
+    change.payload.update(advice=change.data.advice)
+
+
+@guard("close")
+async def _close_guard(change: Change) -> None:
+    if change.case["state"] != "agreed":
+        return
+    last = await FollowUp.select(FollowUp.performed).where(FollowUp.case == change.case["id"]).order_by(FollowUp.id, ascending=False).first()
+    if not last or last["performed"] is not True:
+        raise Conflict("Close an agreed case only after a follow-up confirms it was performed.")
+
+
+@effect("close")
+async def _close(change: Change) -> None:
+    change.updates["closed_at"] = change.now
+
+
+@effect("merge")
+async def _merge(change: Change) -> None:
+    from core.cases.access import ensure_can_see
+    from core.cases.lifecycle import FINAL
+
+    into = change.data.into_case_id
+    if into == change.case["id"]:
+        raise BadRequest("The case cannot be merged into itself.")
+    survivor = await Case.select().where(Case.id == into).first()
+    if survivor is None:
+        raise NotFound()
+    ensure_can_see(change.actor, survivor)
+    if survivor["state"] in FINAL:
+        raise Conflict("The surviving case is closed.")
+    change.updates.update(merged_into=into, closed_at=change.now, outcome="merged")
+    change.payload["into_case_id"] = into
+
+    async def note_on_survivor(case: dict[str, Any]) -> None:
+        from core.cases.service import record_action
+
+        await record_action(into, "merged_from", change.actor, {"case_id": case["id"], "number": case["number"]})
+        # The parties of the merged case now also appear on the survivor.
+        parties = await Party.select().where(Party.case == case["id"])
+        for p in parties:
+            p.pop("id")
+            p["case"] = into
+            await Party.insert(Party(**p))
+
+    change.afterwards.append(note_on_survivor)
+
+
+@effect("first_contact")
+async def _first_contact(change: Change) -> None:
+    if change.case["first_contact_at"] is None:
+        change.updates["first_contact_at"] = change.now
+    change.payload.update(method=change.data.method, result=change.data.result)
+
+
+@effect("schedule_session")
+async def _schedule(change: Change) -> None:
+    data: s.ScheduleSessionData = change.data
+    org = await Organisation.select(Organisation.level).where(Organisation.id == change.case["org"]).first()
+    inserted = await MediationSession.insert(
+        MediationSession(
+            case=change.case["id"], scheduled_at=data.scheduled_at, place=data.place, mode=data.mode,
+            attendees=list(data.attendees), level=org["level"] if org else "", organisation=change.case["org"],
+            created_by=change.actor.user_id,
+        )
+    ).returning(MediationSession.id)
+    change.payload.update(session_id=inserted[0]["id"], scheduled_at=data.scheduled_at, mode=data.mode)
+    change.outbox.append(("notify_session", {"session_id": inserted[0]["id"]}, f"session:{inserted[0]['id']}:scheduled"))
+
+
+async def _session(change: Change, session_id: int) -> dict[str, Any]:
+    session = await MediationSession.select().where(
+        (MediationSession.id == session_id) & (MediationSession.case == change.case["id"])
+    ).first()
+    if session is None:
+        raise NotFound("No such session on this case.")
+    if session["status"] != "scheduled":
+        raise Conflict("The session is not scheduled.")
+    return session
+
+
+@effect("record_session")
+async def _record(change: Change) -> None:
+    data: s.RecordSessionData = change.data
+    session = await _session(change, data.session_id)
+    values: dict[Any, Any] = {MediationSession.status: "held", MediationSession.record: data.record, MediationSession.held_at: change.now}
+    if data.attendees is not None:
+        values[MediationSession.attendees] = list(data.attendees)
+    await MediationSession.update(values).where(MediationSession.id == session["id"])
+    change.updates["attempts_at_level"] = change.case["attempts_at_level"] + 1
+    if change.case["first_contact_at"] is None:
+        change.updates["first_contact_at"] = change.now
+    change.payload.update(session_id=session["id"], attempt=change.case["attempts_at_level"] + 1)
+
+
+@effect("cancel_session")
+async def _cancel(change: Change) -> None:
+    session = await _session(change, change.data.session_id)
+    await MediationSession.update({MediationSession.status: "cancelled"}).where(MediationSession.id == session["id"])
+    change.payload.update(session_id=session["id"], reason=change.data.reason)
+
+
+@effect("follow_up")
+async def _follow_up(change: Change) -> None:
+    data: s.FollowUpData = change.data
+    inserted = await FollowUp.insert(
+        FollowUp(
+            case=change.case["id"], method=data.method, result=data.result, performed=data.performed,
+            rating=data.rating, comment=data.comment, by=change.actor.user_id, at=change.now,
+        )
+    ).returning(FollowUp.id)
+    change.payload.update(follow_up_id=inserted[0]["id"], performed=data.performed, rating=data.rating)
+    if data.rating is not None and change.case["assignee"]:
+        change.outbox.append(("update_mediator_rating", {"user_id": change.case["assignee"]}, None))
+
+
+@guard("extend")
+async def _extend_guard(change: Change) -> None:
+    if not change.data.both_parties_consent:
+        raise ValidationFailed("An extension needs both parties' consent.")
+    earlier = await CaseEvent.count().where((CaseEvent.case == change.case["id"]) & (CaseEvent.name == "extend"))
+    if earlier:
+        raise Conflict("The mediation deadline was already extended.")
+
+
+@effect("extend")
+async def _extend(change: Change) -> None:
+    change.payload.update(kind="mediation", days=change.data.days, both_parties_consent=True, approved_by=change.actor.user_id)
+
+
+@effect("urge")
+@effect("supervise")
+async def _urge(change: Change) -> None:
+    change.payload["message"] = change.data.message
+    change.outbox.append((f"notify_{change.transition.event}", {"case_id": change.case["id"]}, None))
+
+
+@effect("own")
+async def _own(change: Change) -> None:
+    leader = change.data.leader_id or change.actor.user_id
+    user = await StaffUser.select(StaffUser.id).where(StaffUser.id == leader).first()
+    if user is None:
+        raise NotFound()
+    change.updates["owner_leader"] = leader
+    change.payload["leader_id"] = leader
+
+
+@effect("set_risk")
+async def _set_risk(change: Change) -> None:
+    change.updates["risk_level"] = change.data.risk_level
+    change.payload.update(risk_level=change.data.risk_level, was=change.case["risk_level"], reason=change.data.reason)
+
+
+@effect("add_party")
+async def _add_party(change: Change) -> None:
+    import msgspec
+
+    row = msgspec.to_builtins(change.data.party)
+    inserted = await Party.insert(Party(case=change.case["id"], **row)).returning(Party.id)
+    change.payload.update(party_id=inserted[0]["id"], role=row["role"])
+    if row.get("represented_count", 1) > 1 or row.get("is_representative"):
+        change.updates["is_collective"] = True
+
+
+@effect("add_assisting_unit")
+async def _assist(change: Change) -> None:
+    org = await Organisation.select(Organisation.id).where(Organisation.id == change.data.organisation_id).first()
+    if org is None:
+        raise NotFound("Unknown organisation.")
+    await CaseUnit.insert(CaseUnit(case=change.case["id"], organisation=org["id"], role="assisting"))
+    change.payload["organisation_id"] = org["id"]
+
+
+@effect("link")
+async def _link(change: Change) -> None:
+    from core.cases.access import ensure_can_see
+
+    other = await Case.select().where(Case.id == change.data.other_case_id).first()
+    if other is None or other["id"] == change.case["id"]:
+        raise NotFound()
+    ensure_can_see(change.actor, other)
+    await CaseLink.insert(CaseLink(case=change.case["id"], other=other["id"], kind="related", created_by=change.actor.user_id))
+    change.payload["other_case_id"] = other["id"]
+
+
+@effect("note")
+async def _note(change: Change) -> None:
+    change.payload["text"] = change.data.text
+
+
+async def ensure_dispute_type(code: str) -> None:
+    exists = await DisputeType.exists().where((DisputeType.code == code) & (DisputeType.active == True))  # noqa: E712
+    if not exists:
+        raise ValidationFailed("Unknown dispute type: {code}", code=code)
+
+
+_ = Forbidden

@@ -1,0 +1,198 @@
+"""Case services: intake, events that are not user actions, and reads."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import msgspec
+
+from core.actors import Actor
+from core.cases import schemas as s
+from core.cases.access import ensure_can_see
+from core.cases.effects import ensure_dispute_type
+from core.cases.lifecycle import TRANSITIONS, Change, Transition, write_event
+from core.cases.tables import Case, CaseCounter, IdempotencyRecord, Party
+from core.db import write_transaction
+from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from core.orgs.tables import Organisation
+from core.plugins.manager import call_first
+from core.roster.tables import DisputeType, Mediator
+from core.settings import get_settings
+
+SUBMIT = Transition("submit", frozenset(), "submitted", frozenset(), s.NoData, "A new case arrives.")
+
+
+async def next_number(case: dict[str, Any], now: datetime) -> str:
+    """Allocate the next number inside the caller's transaction: a rollback gives it back."""
+    settings = get_settings()
+    year = now.astimezone(settings.zone).year
+    scope = str(year)
+    await CaseCounter.insert(CaseCounter(scope=scope, value=0)).on_conflict(action="DO NOTHING", target=CaseCounter.scope)
+    rows = await (
+        CaseCounter.update({CaseCounter.value: CaseCounter.value + 1})
+        .where(CaseCounter.scope == scope)
+        .returning(CaseCounter.value)
+    )
+    seq = rows[0]["value"]
+    return await call_first("case_number", None, prefix=settings.case_number_prefix, year=year, seq=seq, case=case)
+
+
+async def create_case(
+    data: s.CaseIn, actor: Actor, *, org_id: int | None = None, idempotency: tuple[str, str] | None = None,
+) -> dict[str, Any]:
+    """Register a new case from any channel; with ``accept_now`` it is accepted in the same go.
+
+    ``idempotency`` is (client, key): a retry with the same key returns the first case.
+    """
+    org_id = org_id or actor.org_id
+    if not any(p.role == "applicant" for p in data.parties):
+        raise ValidationFailed("A case needs at least one applicant.")
+    request_hash = hashlib.sha256(msgspec.json.encode(data)).hexdigest()
+    if idempotency:
+        existing = await _idempotent_result(idempotency, request_hash)
+        if existing:
+            return existing
+    await ensure_dispute_type(data.dispute_type)
+    dtype = await DisputeType.select(DisputeType.sensitive).where(DisputeType.code == data.dispute_type).first()
+    org = await Organisation.select().where(Organisation.id == (org_id or -1)).first()
+    if org is None:
+        raise NotFound("Unknown organisation.")
+    place = None
+    if data.place_id:
+        place = await Organisation.select().where(Organisation.id == data.place_id).first()
+        if place is None or not (place["path"].startswith(org["path"]) or org["path"].startswith(place["path"])):
+            raise NotFound("Unknown organisation.")
+    if data.preferred_mediator_id:
+        mediator = await Mediator.select(Mediator.id, Mediator.active).where(Mediator.id == data.preferred_mediator_id).first()
+        if not mediator or not mediator["active"]:
+            raise Conflict("The mediator is not active or is not on the roster.")
+    if data.accept_now and not actor.has_any(frozenset({"window_staff", "supervisor", "admin"})):
+        raise Forbidden()
+
+    now = datetime.now(UTC)
+    try:
+        async with write_transaction():
+            fields = {
+                "channel": data.channel, "dispute_type": data.dispute_type, "org_path": org["path"],
+                "place_path": place["path"] if place else "",
+            }
+            number = await next_number(fields, now)
+            collective = any(p.represented_count > 1 or p.is_representative for p in data.parties)
+            inserted = await Case.insert(
+                Case(
+                    number=number, channel=data.channel, dispute_type=data.dispute_type, title=data.title,
+                    description=data.description, amount=data.amount, state="submitted", risk_level=data.risk_level,
+                    place=place["id"] if place else None, place_path=place["path"] if place else "",
+                    org=org["id"], org_path=org["path"], preferred_mediator=data.preferred_mediator_id,
+                    preferred_time=data.preferred_time, preferred_mode=data.preferred_mode,
+                    preferred_place=data.preferred_place, external_ref=data.external_ref,
+                    source_key=actor.label, created_by=actor.user_id, is_collective=collective,
+                    sensitive=bool(dtype and dtype["sensitive"]), submitted_at=now, updated_at=now,
+                )
+            ).returning(*Case.all_columns())
+            case = inserted[0]
+            for party in data.parties:
+                await Party.insert(Party(case=case["id"], **msgspec.to_builtins(party)))
+            change = Change(case={**case, "state": None}, actor=actor, data=None, transition=SUBMIT, now=now)
+            change.payload = {"channel": data.channel, "parties": len(data.parties)}
+            await write_event(case, change)
+            if data.accept_now:
+                from core.cases.lifecycle import transition
+
+                await transition(
+                    case["id"], "accept", actor,
+                    s.AcceptData(rights_notified=data.rights_notified, consent=data.consent, risk_level=data.risk_level),
+                )
+                case = await Case.select().where(Case.id == case["id"]).first()
+            result = {"id": case["id"], "number": case["number"], "state": case["state"], "version": case["version"]}
+            if idempotency:
+                await IdempotencyRecord.insert(
+                    IdempotencyRecord(client=idempotency[0], key=idempotency[1], request_hash=request_hash, case=case["id"], response=result)
+                )
+    except Exception as exc:
+        # Two retries racing: the loser's insert of the idempotency row fails; answer with the winner's.
+        if idempotency and _is_unique_violation(exc):
+            existing = await _idempotent_result(idempotency, request_hash)
+            if existing:
+                return existing
+        raise
+    from core.plugins.host import after_commit
+
+    await after_commit({})
+    return result
+
+
+def _is_unique_violation(exc: Exception) -> bool:
+    text = f"{type(exc).__name__} {exc}".lower()
+    return "unique" in text or "duplicate key" in text
+
+
+async def _idempotent_result(idempotency: tuple[str, str], request_hash: str) -> dict[str, Any] | None:
+    record = await IdempotencyRecord.select().where(
+        (IdempotencyRecord.client == idempotency[0]) & (IdempotencyRecord.key == idempotency[1])
+    ).first()
+    if record is None:
+        return None
+    if record["request_hash"] != request_hash:
+        raise Conflict("This Idempotency-Key was used for a different request.")
+    response = record["response"]
+    return {**(json.loads(response) if isinstance(response, str) else response), "replayed": True}
+
+
+async def record_action(case_id: int, name: str, actor: Actor, payload: dict[str, Any]) -> dict[str, Any]:
+    """An event that is not one of the table's actions (a merge landing, a plugin's step …).
+
+    It still bumps the case's version, which is what serialises the hash chain.
+    """
+    from core.cases.lifecycle import _bump
+
+    async with write_transaction():
+        case = await Case.select().where(Case.id == case_id).first()
+        if case is None:
+            raise NotFound()
+        t = TRANSITIONS.get(name) or Transition(name, frozenset(), None, frozenset(), s.NoData, "")
+        change = Change(case=case, actor=actor, data=None, transition=Transition(name, frozenset(), None, frozenset(), s.NoData, t.summary), now=datetime.now(UTC))
+        change.payload = payload
+        updated = await _bump(case, change)
+        return await write_event(updated, change)
+
+
+async def get_case(case_id: int, actor: Actor) -> dict[str, Any]:
+    case = await Case.select(
+        *Case.all_columns(), Case.org.name.as_alias("org_name"), Case.place.name.as_alias("place_name"),
+        Case.assigned_org.name.as_alias("assigned_org_name"), Case.assignee.display_name.as_alias("assignee_name"),
+    ).where(Case.id == case_id).first()
+    if case is None:
+        raise NotFound()
+    ensure_can_see(actor, case)
+    return case
+
+
+async def likely_duplicates(phones: list[str], id_numbers: list[str], dispute_type: str, actor: Actor, exclude: int | None = None) -> list[dict[str, Any]]:
+    """Cases with the same party phone or ID number and type within the window."""
+    from core.cases.access import visible_filter
+
+    phones = [p for p in phones if p]
+    id_numbers = [i for i in id_numbers if i]
+    if not phones and not id_numbers:
+        return []
+    since = datetime.now(UTC) - timedelta(days=get_settings().duplicate_window_days)
+    match = None
+    if phones:
+        match = Party.phone.is_in(phones)
+    if id_numbers:
+        by_id = Party.id_number.is_in(id_numbers)
+        match = by_id if match is None else (match | by_id)
+    case_ids = {r["case"] for r in await Party.select(Party.case).where(match)}
+    case_ids.discard(exclude)
+    if not case_ids:
+        return []
+    rows = await Case.select(Case.id, Case.number, Case.state, Case.dispute_type, Case.submitted_at).where(
+        Case.id.is_in(list(case_ids)) & (Case.submitted_at >= since) & visible_filter(actor)
+    ).order_by(Case.id, ascending=False).limit(20)
+    for row in rows:
+        row["same_type"] = row["dispute_type"] == dispute_type
+    return sorted(rows, key=lambda r: (not r["same_type"], -r["id"]))

@@ -1,0 +1,56 @@
+"""Job functions by name. Every job is idempotent: running it twice does no harm."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+log = logging.getLogger("jiefen.jobs")
+
+JobFunction = Callable[[dict[str, Any]], Awaitable[Any]]
+JOBS: dict[str, JobFunction] = {}
+
+
+def job(name: str) -> Callable[[JobFunction], JobFunction]:
+    def register(fn: JobFunction) -> JobFunction:
+        JOBS[name] = fn
+        return fn
+
+    return register
+
+
+@job("deliver_event")
+async def deliver_event(payload: dict[str, Any]) -> None:
+    """Fan an event out: one delivery row per plugin observer, so each retries on its own."""
+    from core.cases.tables import Case
+    from core.jobs.outbox import enqueue
+    from core.plugins.manager import hook_for_case
+
+    case = await Case.select(Case.id, Case.org_path).where(Case.id == payload["case_id"]).first()
+    if case is None:
+        return
+    for plugin_name, _ in await hook_for_case("case_event", case):
+        await enqueue(
+            "deliver_event_to_plugin", {"event_id": payload["event_id"], "plugin": plugin_name},
+            case_id=case["id"], dedupe_key=f"event:{payload['event_id']}:plugin:{plugin_name}",
+        )
+
+
+@job("deliver_event_to_plugin")
+async def deliver_event_to_plugin(payload: dict[str, Any]) -> None:
+    from core.cases.tables import Case, CaseEvent
+    from core.plugins.manager import hook_for_case
+
+    event = await CaseEvent.select().where(CaseEvent.id == payload["event_id"]).first()
+    if event is None:
+        return
+    if isinstance(event["payload"], str):
+        event["payload"] = json.loads(event["payload"])
+    case = await Case.select().where(Case.id == event["case"]).first()
+    for plugin_name, call in await hook_for_case("case_event", case):
+        if plugin_name == payload["plugin"]:
+            from core.plugins.manager import await_me_maybe
+
+            await await_me_maybe(call(case=case, event=event))

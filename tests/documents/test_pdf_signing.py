@@ -1,0 +1,106 @@
+"""PAdES signing and verification, dev keys, PDF/A."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pypdf
+import pytest
+from pyhanko.pdf_utils.reader import PdfFileReader
+
+from core.documents import PadesSigner, Signer, samples, sha256_hex, verify_pdf
+from core.documents.keys import create_dev_keys
+from core.documents.render import render_pdf
+
+pytestmark = pytest.mark.pdf
+
+
+async def test_signed_agreement_is_intact_and_trusted(signed_agreement: bytes, dev_keys) -> None:
+    result = await verify_pdf(signed_agreement, [dev_keys["ca"]])
+    assert result.signed and result.intact and result.trusted and result.covers_whole_file
+    assert result.ok and result.problems == []
+    assert result.signer_name == samples.COMMITTEE["name"]
+    assert result.signed_at is not None and result.signed_at.tzinfo == UTC
+    assert abs(datetime.now(UTC) - result.signed_at) < timedelta(minutes=10)
+    assert result.sha256 == hashlib.sha256(signed_agreement).hexdigest() == sha256_hex(signed_agreement)
+
+
+async def test_signature_is_pades(signed_agreement: bytes) -> None:
+    sig = PdfFileReader(io.BytesIO(signed_agreement)).embedded_signatures[0]
+    assert sig.sig_object["/SubFilter"] == "/ETSI.CAdES.detached"
+    assert str(sig.sig_object["/Reason"]) == "人民调解协议书"
+
+
+def _flip_inside_signed_stream(pdf: bytes) -> bytes:
+    byte_range = [int(x) for x in re.search(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)", pdf).groups()]
+    assert byte_range[0] == 0
+    # A byte in the middle of a content stream of the first signed range: the file still parses.
+    start = pdf.index(b"stream\n", len(pdf) // 10) + 7
+    assert start + 40 < byte_range[1]
+    tampered = bytearray(pdf)
+    tampered[start + 40] ^= 0x01
+    return bytes(tampered)
+
+
+async def test_flipped_byte_is_detected(signed_agreement: bytes, dev_keys) -> None:
+    result = await verify_pdf(_flip_inside_signed_stream(signed_agreement), [dev_keys["ca"]])
+    assert result.signed
+    assert not result.intact
+    assert not result.trusted and not result.ok
+    assert result.problems
+
+
+async def test_other_root_is_not_trusted(signed_agreement: bytes, tmp_path: Path) -> None:
+    other = create_dev_keys(tmp_path, "另一个调解委员会")
+    result = await verify_pdf(signed_agreement, [other["ca"]])
+    assert result.intact and not result.trusted and not result.ok
+
+
+async def test_appended_bytes_are_reported(signed_agreement: bytes, dev_keys) -> None:
+    result = await verify_pdf(signed_agreement + b"\n% appended\n", [dev_keys["ca"]])
+    assert result.intact and not result.covers_whole_file and not result.ok
+
+
+@pytest.mark.parametrize("data", [b"", b"not a pdf at all", b"%PDF-1.7\n garbage", bytes(range(256))])
+async def test_garbage_never_raises(data: bytes, dev_keys) -> None:
+    result = await verify_pdf(data, [dev_keys["ca"]])
+    assert not result.signed and not result.intact and result.problems
+
+
+async def test_unsigned_pdf(agreement_pdf: bytes, dev_keys) -> None:
+    result = await verify_pdf(agreement_pdf, [dev_keys["ca"]])
+    assert result.signed is False and result.intact is False
+    assert result.problems == ["文件没有数字签名。"]
+
+
+async def test_pdfa_renders_signs_and_validates(signer: PadesSigner, dev_keys) -> None:
+    pdf = render_pdf("receipt", samples.receipt(), pdf_variant="pdf/a-3b")
+    xmp = pypdf.PdfReader(io.BytesIO(pdf)).trailer["/Root"]["/Metadata"].get_data()
+    assert b'pdfaid:part="3"' in xmp  # XMP identification of PDF/A-3
+    signed = await signer.sign(pdf, reason="受理回执", location="江城市", name="委员会")
+    result = await verify_pdf(signed, [dev_keys["ca"]])
+    assert result.ok, result.problems
+
+
+def test_pades_signer_is_a_signer(signer: PadesSigner) -> None:
+    assert isinstance(signer, Signer)
+
+
+def test_bad_key_path_raises(tmp_path: Path) -> None:
+    with pytest.raises(ValueError):
+        PadesSigner(tmp_path / "nope.pem", tmp_path / "nope-cert.pem")
+
+
+def test_dev_keys_are_idempotent(tmp_path: Path) -> None:
+    first = create_dev_keys(tmp_path, "测试委员会")
+    assert {p.name for p in first.values()} == {"ca.pem", "committee-key.pem", "committee-cert.pem"}
+    assert first["key"].stat().st_mode & 0o077 == 0  # private key not group/world readable
+    before = {k: p.read_bytes() for k, p in first.items()}
+    again = create_dev_keys(tmp_path, "测试委员会")
+    assert {k: p.read_bytes() for k, p in again.items()} == before
+    create_dev_keys(tmp_path, "测试委员会", overwrite=True)
+    assert first["cert"].read_bytes() != before["cert"]
