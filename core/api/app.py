@@ -45,13 +45,29 @@ async def healthz() -> dict[str, Any]:
     return {"ok": True}
 
 
+# Areas that add routes expose ``ROUTES`` (a list of handlers/controllers) in one of these modules.
+ROUTE_MODULES: list[str] = []
+
+
+def _area_routes() -> list[Any]:
+    import importlib
+
+    routes: list[Any] = []
+    for name in ROUTE_MODULES:
+        routes.extend(importlib.import_module(name).ROUTES)
+    return routes
+
+
 def create_app(*, run_jobs: bool = True) -> Litestar:
     import core.cases.effects  # noqa: F401  (registers the effects on the lifecycle)
     import core.jobs.registry  # noqa: F401
 
     settings = get_settings()
     return Litestar(
-        route_handlers=[root, healthz, CaseController, *ACTION_HANDLERS, PublicController, AuthController, EvidenceController],
+        route_handlers=[
+            root, healthz, CaseController, *ACTION_HANDLERS, PublicController, AuthController, EvidenceController,
+            *_area_routes(),
+        ],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(title="Jiefen 解纷 API", version="1.0.0", path="/schema"),

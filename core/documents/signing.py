@@ -16,7 +16,9 @@ from cryptography.hazmat.primitives.asymmetric.ec import ECDSA, EllipticCurvePri
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from pyhanko.keys import load_cert_from_pemder, load_certs_from_pemder, load_private_key_from_pemder
+from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.metadata.model import VENDOR
 from pyhanko.sign import signers
 from pyhanko.sign.fields import MDPPerm, SigSeedSubFilter
 from pyhanko.sign.timestamps import HTTPTimeStamper
@@ -53,6 +55,22 @@ class Signer(Protocol):
     """Anything that turns PDF bytes into signed PDF bytes (a local key, an HSM, a remote service)."""
 
     async def sign(self, pdf: bytes, *, reason: str, location: str, name: str) -> bytes: ...
+
+
+def _align_producer(writer: IncrementalPdfFileWriter) -> None:
+    """Keep /Info and XMP agreeing on the producer, as PDF/A requires.
+
+    With XMP present pyHanko sets the XMP producer to its own name but *appends* it to the
+    Info one ("WeasyPrint 70.0; pyHanko 0.38.0"); a PDF/A validator rejects the mismatch.
+    """
+    if "/Metadata" not in writer.root:
+        return
+    try:
+        info_ref = writer.trailer.raw_get("/Info")
+    except KeyError:
+        return
+    info_ref.get_object()["/Producer"] = generic.TextStringObject(VENDOR)
+    writer.mark_update(info_ref)
 
 
 class PadesSigner:
@@ -108,5 +126,6 @@ class PadesSigner:
         )
         pdf_signer = signers.PdfSigner(meta, signer=self._signer, timestamper=self._timestamper)
         writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
+        _align_producer(writer)
         out = await pdf_signer.async_sign_pdf(writer, bytes_reserved=self._reserve)
         return out.getvalue()

@@ -84,6 +84,12 @@ async def test_pdfa_renders_signs_and_validates(signer: PadesSigner, dev_keys) -
     signed = await signer.sign(pdf, reason="受理回执", location="江城市", name="委员会")
     result = await verify_pdf(signed, [dev_keys["ca"]])
     assert result.ok, result.problems
+    # Still PDF/A after the incremental update: XMP kept, and Info agrees with it.
+    reader = pypdf.PdfReader(io.BytesIO(signed))
+    xmp = reader.trailer["/Root"]["/Metadata"].get_data().decode()
+    assert 'pdfaid:part="3"' in xmp
+    producer = reader.metadata["/Producer"]
+    assert f'pdf:Producer="{producer}"' in xmp or f"<pdf:Producer>{producer}<" in xmp
 
 
 def test_pades_signer_is_a_signer(signer: PadesSigner) -> None:
