@@ -74,3 +74,102 @@ def rank_mediators(case: dict[str, Any], candidates: list[dict[str, Any]]) -> li
     ``open_cases``; return the list, best first, each with ``score`` and ``reasons``
     (a list of short strings). *firstresult*. The built-in plugin ranks by specialty, load,
     grade and rating."""
+
+
+# ---------------------------------------------------------------- web
+
+
+@hookspec
+def register_routes() -> list[Any]:
+    """Called once when the app is built: Litestar route handlers or controllers the plugin
+    serves (API under ``/api/v1/plugins/<name>/``, admin pages under ``/admin/plugins/<name>/``).
+    The host wraps them with a guard that answers 404 to staff of a town where the plugin is off."""
+
+
+@hookspec
+def template_dirs() -> list[Any]:
+    """Called once at start: directories (``pathlib.Path``) of Jinja templates; put them in a
+    folder named after the plugin (``templates/<name>/…``) so names never collide."""
+
+
+@hookspec
+def static_dirs() -> dict[str, Any]:
+    """Called once at start: ``{url_prefix: directory}``; served under ``/static/plugins/<name>/``."""
+
+
+@hookspec
+def case_actions(case: dict[str, Any], actor: Any) -> list[dict[str, Any]]:
+    """Called when the case page is rendered, for a town where the plugin is on: buttons to
+    show, each ``{"label": str, "url": str, "method": "get"|"post", "hx_target": str | None,
+    "confirm": str | None}``. Return only what this actor may do."""
+
+
+@hookspec
+def case_panels(case: dict[str, Any], actor: Any) -> list[dict[str, Any]]:
+    """Called when the case page is rendered, for a town where the plugin is on: panels, each
+    ``{"id": str, "title": str, "html": str}`` where ``html`` is rendered by the plugin's own
+    (autoescaped) template. A panel that raises is replaced by a notice naming the plugin."""
+
+
+@hookspec
+def dashboard_widgets(organisation: dict[str, Any], actor: Any) -> list[dict[str, Any]]:
+    """Called when a supervisor's dashboard is rendered: ``{"id", "title", "html"}`` widgets."""
+
+
+# ---------------------------------------------------------------- jobs
+
+
+@hookspec
+def jobs() -> dict[str, Any]:
+    """Called once at start: ``{job_name: async function(payload: dict)}`` added to the job
+    registry. Job names should start with the plugin's name. Jobs must be idempotent."""
+
+
+@hookspec
+def cron_jobs() -> list[dict[str, Any]]:
+    """Called once at start: periodic jobs, each ``{"name": str, "job": job_name, "minute":
+    set[int] | None, "hour": set[int] | None}`` (arq cron semantics). A job run for a case of a
+    town where the plugin is off must skip it (use ``core.plugins.manager.enabled_for_path``)."""
+
+
+# ---------------------------------------------------------------- notifications
+
+
+@hookspec
+def notification_channels() -> list[Any]:
+    """Called once at start: channel objects with ``name: str`` and
+    ``async def send(message) -> str | None`` (returns a provider id). The built-in channels are
+    ``inbox`` (always) and ``log`` (development); SMS and WeChat come from plugins."""
+
+
+# ---------------------------------------------------------------- documents
+
+
+@hookspec
+def document_sections(document: str, case: dict[str, Any]) -> list[dict[str, Any]]:
+    """Called when a document (``agreement``, ``receipt``, ``record``, ``failure_notice`` …) of a
+    case is rendered, for a town where the plugin is on: extra sections ``{"title": str,
+    "html": str}`` placed before the signature block. ``html`` must come from an autoescaped template."""
+
+
+@hookspec(firstresult=True)
+def document_signer(organisation: dict[str, Any]) -> Any:
+    """Return the signer for documents issued by ``organisation``: an object with
+    ``async def sign(pdf: bytes, *, reason: str, location: str, name: str) -> bytes``.
+    *firstresult*. The built-in signer uses PAdES with the committee's key (pyHanko); a town
+    can plug in a national e-seal service (SM2, GB/T 38540)."""
+
+
+# ---------------------------------------------------------------- settings
+
+
+@hookspec
+def settings_schema() -> Any:
+    """Called at start: a ``msgspec.Struct`` type for the plugin's settings, read from
+    ``JIEFEN_PLUGIN_<NAME>_<FIELD>`` variables. A bad value stops the start with a message
+    naming the variable. Return None when the plugin has no settings."""
+
+
+@hookspec
+def startup(app: Any) -> None:
+    """Called when the app starts (after migrations were applied, before serving)."""
