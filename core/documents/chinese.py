@@ -86,7 +86,11 @@ def small_number(n: int) -> str:
 def _parse(value: date | datetime | str) -> date | datetime | str:
     if isinstance(value, str):
         try:
-            return datetime.fromisoformat(value) if "T" in value or " " in value else date.fromisoformat(value)
+            return (
+                datetime.fromisoformat(value)
+                if "T" in value or " " in value
+                else date.fromisoformat(value)
+            )
         except ValueError:
             return value  # already prose, e.g. "2024年6月30日前"
     return value

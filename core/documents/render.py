@@ -49,7 +49,9 @@ log = logging.getLogger(__name__)
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STYLESHEET = ASSETS_DIR / "documents.css"
-FONT_FAMILIES = ("Noto Serif CJK SC", "Noto Serif CJK SC:bold", "Noto Sans CJK SC", "Noto Sans CJK SC:bold")
+# The faces documents.css uses. WeasyPrint finds them through fontconfig by family name, which
+# also picks the SC face inside the .ttc collections; check_fonts() only verifies they resolve.
+FONT_FAMILIES = ("Noto Serif CJK SC", "Noto Serif CJK SC:bold", "Noto Sans CJK SC:bold")
 
 # Keys a template cannot do without; optional ones are documented in schemas.py.
 REQUIRED: dict[str, tuple[str, ...]] = {
@@ -116,7 +118,9 @@ def environment() -> Environment:
 def _template_key(template_name: str) -> str:
     key = template_name.removeprefix("documents/").removesuffix(".html")
     if key not in CONTEXTS:
-        raise ValueError(f"unknown document template: {template_name!r} (known: {sorted(CONTEXTS)})")
+        raise ValueError(
+            f"unknown document template: {template_name!r} (known: {sorted(CONTEXTS)})"
+        )
     return key
 
 
@@ -133,7 +137,9 @@ def render_html(template_name: str, context: dict[str, Any]) -> str:
         raise ValueError(f"{key}: missing context keys {missing}")
     ctx = {"issued_on": date.today(), "extra_sections": [], "verification": None, **context}
     verification = ctx.get("verification")
-    ctx["qr_data_uri"] = qr_data_uri(verification["url"]) if verification and verification.get("url") else None
+    ctx["qr_data_uri"] = (
+        qr_data_uri(verification["url"]) if verification and verification.get("url") else None
+    )
     return environment().get_template(f"documents/{key}.html").render(ctx)
 
 
@@ -188,11 +194,15 @@ def check_fonts() -> dict[str, str]:
         ).stdout.strip()
         found[pattern] = out
         if "CJK" not in out:
-            log.warning("font %r resolves to %r, not a Noto CJK font: install fonts-noto-cjk", pattern, out)
+            log.warning(
+                "font %r resolves to %r, not a Noto CJK font: install fonts-noto-cjk", pattern, out
+            )
     return found
 
 
-def render_pdf(template_name: str, context: dict[str, Any], *, pdf_variant: str | None = None) -> bytes:
+def render_pdf(
+    template_name: str, context: dict[str, Any], *, pdf_variant: str | None = None
+) -> bytes:
     """Render ``templates/documents/<template_name>.html`` to PDF bytes.
 
     Synchronous and CPU-bound (a few hundred ms): the app calls it from a worker thread or a
@@ -221,4 +231,11 @@ async def render_pdf_async(
     )
 
 
-__all__ = ["check_fonts", "qr_data_uri", "render_html", "render_pdf", "render_pdf_async", "resources"]
+__all__ = [
+    "check_fonts",
+    "qr_data_uri",
+    "render_html",
+    "render_pdf",
+    "render_pdf_async",
+    "resources",
+]

@@ -139,7 +139,9 @@ def agreement(signatures: bool = True) -> dict[str, Any]:
             "被申请人逾期未履行第（一）项义务的，应当按未付金额每日万分之五向申请人支付违约金。",
         ],
         "performance_notes": "款项以银行到账或申请人签收为准。",
-        "mediators": [{"name": "刘秀英", "signature_image": signature_png("刘秀英") if signatures else ""}],
+        "mediators": [
+            {"name": "刘秀英", "signature_image": signature_png("刘秀英") if signatures else ""}
+        ],
         "signed_on": date(2024, 5, 20),
     }
 
@@ -181,9 +183,18 @@ def record() -> dict[str, Any]:
             {"name": "陈美华", "role": "第三人"},
         ],
         "entries": [
-            {"speaker": "调解员", "text": "今天依法对张建国与江城恒达建筑劳务有限公司劳动报酬纠纷进行调解。各方是否申请调解员回避？"},
-            {"speaker": "申请人张建国", "text": "不申请回避。公司欠我四个月的工资，一共三万八千六百五十元。"},
-            {"speaker": "被申请人委托代理人王海燕", "text": "不申请回避。公司认可欠款数额，但希望分期支付。"},
+            {
+                "speaker": "调解员",
+                "text": "今天依法对张建国与江城恒达建筑劳务有限公司劳动报酬纠纷进行调解。各方是否申请调解员回避？",
+            },
+            {
+                "speaker": "申请人张建国",
+                "text": "不申请回避。公司欠我四个月的工资，一共三万八千六百五十元。",
+            },
+            {
+                "speaker": "被申请人委托代理人王海燕",
+                "text": "不申请回避。公司认可欠款数额，但希望分期支付。",
+            },
             {"speaker": "第三人陈美华", "text": "考勤记录在我这里，可以交给公司核对。"},
         ],
         "text": "经调解员释法明理，各方同意被申请人于2024年6月30日前一次性支付全部欠薪。",
@@ -213,4 +224,9 @@ def failure_notice() -> dict[str, Any]:
     }
 
 
-SAMPLES = {"agreement": agreement, "receipt": receipt, "record": record, "failure_notice": failure_notice}
+SAMPLES = {
+    "agreement": agreement,
+    "receipt": receipt,
+    "record": record,
+    "failure_notice": failure_notice,
+}

@@ -11,6 +11,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from asn1crypto import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ec import ECDSA, EllipticCurvePrivateKey
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
@@ -21,7 +22,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.metadata.model import VENDOR
 from pyhanko.sign import signers
 from pyhanko.sign.fields import MDPPerm, SigSeedSubFilter
-from pyhanko.sign.timestamps import HTTPTimeStamper
+from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
@@ -77,7 +78,8 @@ class PadesSigner:
     """PAdES signer backed by a PEM key and certificate on disk.
 
     ``chain_paths`` are the issuer certificates (embedded so verifiers can build the path).
-    With ``timestamp_url`` each signature gets an RFC 3161 timestamp (PAdES B-T) from that TSA.
+    With ``timestamp_url`` each signature gets an RFC 3161 timestamp (PAdES B-T) from that TSA;
+    ``timestamper`` takes any pyHanko ``TimeStamper`` instead (authenticated TSAs, tests).
     ``certify`` makes it a certification signature that still allows later signatures and
     timestamps (DocMDP level 2), marking the committee as the document's author.
     """
@@ -90,6 +92,7 @@ class PadesSigner:
         *,
         key_passphrase: bytes | None = None,
         timestamp_url: str | None = None,
+        timestamper: TimeStamper | None = None,
         certify: bool = True,
     ) -> None:
         try:
@@ -97,11 +100,15 @@ class PadesSigner:
             cert = load_cert_from_pemder(str(cert_path))
             chain = list(load_certs_from_pemder([str(p) for p in chain_paths]))
         except (OSError, ValueError, TypeError) as exc:
-            raise ValueError(f"cannot load signing key {key_path} / certificate {cert_path}: {exc}") from exc
+            raise ValueError(
+                f"cannot load signing key {key_path} / certificate {cert_path}: {exc}"
+            ) from exc
         store = SimpleCertificateStore()
         store.register_multiple(chain)
         self._signer = _KeyCachingSigner(signing_cert=cert, signing_key=key, cert_registry=store)
-        self._timestamper = HTTPTimeStamper(timestamp_url) if timestamp_url else None
+        if timestamper is None and timestamp_url:
+            timestamper = HTTPTimeStamper(timestamp_url)
+        self._timestamper = timestamper
         # Without a TSA the CMS size is known up front (certificates + ~1 KB of attributes and
         # signature), which spares pyHanko a dry-run signature per PDF. Hex doubles it.
         cert_bytes = len(cert.dump()) + sum(len(c.dump()) for c in chain)
@@ -109,7 +116,7 @@ class PadesSigner:
         self._certify = certify
 
     @property
-    def certificate(self):  # asn1crypto x509.Certificate
+    def certificate(self) -> x509.Certificate:
         return self._signer.signing_cert
 
     async def sign(self, pdf: bytes, *, reason: str, location: str, name: str) -> bytes:

@@ -41,7 +41,13 @@ class VerificationResult:
 
     @property
     def ok(self) -> bool:
-        return self.signed and self.intact and self.trusted and self.covers_whole_file and not self.problems
+        return (
+            self.signed
+            and self.intact
+            and self.trusted
+            and self.covers_whole_file
+            and not self.problems
+        )
 
 
 def sha256_hex(pdf: bytes) -> str:
@@ -111,10 +117,14 @@ async def verify_pdf(pdf: bytes, trust_roots: Iterable[TrustRoot]) -> Verificati
     if not result.intact:
         result.problems.append("签名所覆盖的内容已被修改，文件不是出具时的原件。")
     elif not result.trusted:
-        result.problems.append("签名证书不受信任（不是由本系统认可的证书机构签发，或已过期、被吊销）。")
+        result.problems.append(
+            "签名证书不受信任（不是由本系统认可的证书机构签发，或已过期、被吊销）。"
+        )
     if result.intact and not result.covers_whole_file:
         result.problems.append("签名之后文件又被追加了内容。")
     for s in statuses:
-        if s.timestamp_validity is not None and not (s.timestamp_validity.intact and s.timestamp_validity.valid):
+        if s.timestamp_validity is not None and not (
+            s.timestamp_validity.intact and s.timestamp_validity.valid
+        ):
             result.problems.append("签名时间戳无效。")
     return result

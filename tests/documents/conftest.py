@@ -16,6 +16,7 @@ from core.documents.keys import create_dev_keys  # noqa: E402
 from core.documents.render import render_pdf  # noqa: E402
 from core.documents.signing import PadesSigner  # noqa: E402
 
+
 @pytest.fixture(scope="session")
 def dev_keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return create_dev_keys(tmp_path_factory.mktemp("keys"), samples.COMMITTEE["name"])
@@ -34,11 +35,18 @@ def agreement_pdf() -> bytes:
 @pytest.fixture(scope="session")
 async def signed_agreement(agreement_pdf: bytes, signer: PadesSigner) -> bytes:
     return await signer.sign(
-        agreement_pdf, reason="人民调解协议书", location="江城市临江区", name=samples.COMMITTEE["name"]
+        agreement_pdf,
+        reason="人民调解协议书",
+        location="江城市临江区",
+        name=samples.COMMITTEE["name"],
     )
 
 
 @pytest.fixture(scope="session")
 def rendered() -> dict[str, bytes]:
     """The other templates, rendered once for the whole session."""
-    return {name: render_pdf(name, make()) for name, make in samples.SAMPLES.items() if name != "agreement"}
+    return {
+        name: render_pdf(name, make())
+        for name, make in samples.SAMPLES.items()
+        if name != "agreement"
+    }

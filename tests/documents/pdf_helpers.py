@@ -22,7 +22,9 @@ def pdftotext(pdf: bytes, *, first: int | None = None, last: int | None = None) 
         args += ["-f", str(first)]
     if last:
         args += ["-l", str(last)]
-    return subprocess.run([*args, "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    return subprocess.run(
+        [*args, "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
 
 
 def squash(text: str) -> str:
@@ -31,5 +33,7 @@ def squash(text: str) -> str:
 
 
 def page_count(pdf: bytes) -> int:
-    out = subprocess.run(["pdfinfo", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    out = subprocess.run(
+        ["pdfinfo", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
     return int(next(line.split()[-1] for line in out.splitlines() if line.startswith("Pages:")))

@@ -52,7 +52,14 @@ def test_yuan_upper_rejects(bad) -> None:
 def test_format_and_numerals() -> None:
     assert format_yuan("38650") == "38,650.00"
     assert format_yuan(0.1) == "0.10"
-    assert [small_number(n) for n in (1, 4, 10, 12, 20, 25)] == ["一", "四", "十", "十二", "二十", "二十五"]
+    assert [small_number(n) for n in (1, 4, 10, 12, 20, 25)] == [
+        "一",
+        "四",
+        "十",
+        "十二",
+        "二十",
+        "二十五",
+    ]
 
 
 def test_dates() -> None:

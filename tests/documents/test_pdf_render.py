@@ -5,8 +5,8 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-from pdf_helpers import ARTIFACTS, page_count, pdftotext, squash
 from markupsafe import Markup
+from pdf_helpers import ARTIFACTS, page_count, pdftotext, squash
 
 from core.documents import render_html, render_pdf_async, samples
 from core.documents.render import qr_data_uri, render_pdf
@@ -115,8 +115,19 @@ async def test_render_async_and_write_artifacts(agreement_pdf: bytes) -> None:
     last = page_count(agreement_pdf)
     for page in (1, last):
         subprocess.run(
-            ["pdftoppm", "-r", "60", "-png", "-f", str(page), "-l", str(page), "-singlefile",
-             str(src), str(ARTIFACTS / f"agreement-p{page}")],
+            [
+                "pdftoppm",
+                "-r",
+                "60",
+                "-png",
+                "-f",
+                str(page),
+                "-l",
+                str(page),
+                "-singlefile",
+                str(src),
+                str(ARTIFACTS / f"agreement-p{page}"),
+            ],
             check=True,
         )
         assert (ARTIFACTS / f"agreement-p{page}.png").stat().st_size > 5000

@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 from typing import Any
 
-import pytest
 import pypdf
+import pytest
 from markupsafe import Markup
 from pdf_helpers import pdftotext, squash
 

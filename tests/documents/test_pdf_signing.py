@@ -26,7 +26,11 @@ async def test_signed_agreement_is_intact_and_trusted(signed_agreement: bytes, d
     assert result.signer_name == samples.COMMITTEE["name"]
     assert result.signed_at is not None and result.signed_at.tzinfo == UTC
     assert abs(datetime.now(UTC) - result.signed_at) < timedelta(minutes=10)
-    assert result.sha256 == hashlib.sha256(signed_agreement).hexdigest() == sha256_hex(signed_agreement)
+    assert (
+        result.sha256
+        == hashlib.sha256(signed_agreement).hexdigest()
+        == sha256_hex(signed_agreement)
+    )
 
 
 async def test_signature_is_pades(signed_agreement: bytes) -> None:
@@ -36,7 +40,9 @@ async def test_signature_is_pades(signed_agreement: bytes) -> None:
 
 
 def _flip_inside_signed_stream(pdf: bytes) -> bytes:
-    byte_range = [int(x) for x in re.search(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)", pdf).groups()]
+    byte_range = [
+        int(x) for x in re.search(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)", pdf).groups()
+    ]
     assert byte_range[0] == 0
     # A byte in the middle of a content stream of the first signed range: the file still parses.
     start = pdf.index(b"stream\n", len(pdf) // 10) + 7
@@ -65,7 +71,9 @@ async def test_appended_bytes_are_reported(signed_agreement: bytes, dev_keys) ->
     assert result.intact and not result.covers_whole_file and not result.ok
 
 
-@pytest.mark.parametrize("data", [b"", b"not a pdf at all", b"%PDF-1.7\n garbage", bytes(range(256))])
+@pytest.mark.parametrize(
+    "data", [b"", b"not a pdf at all", b"%PDF-1.7\n garbage", bytes(range(256))]
+)
 async def test_garbage_never_raises(data: bytes, dev_keys) -> None:
     result = await verify_pdf(data, [dev_keys["ca"]])
     assert not result.signed and not result.intact and result.problems
@@ -110,3 +118,54 @@ def test_dev_keys_are_idempotent(tmp_path: Path) -> None:
     assert {k: p.read_bytes() for k, p in again.items()} == before
     create_dev_keys(tmp_path, "测试委员会", overwrite=True)
     assert first["cert"].read_bytes() != before["cert"]
+
+
+def _self_signed_tsa(tmp_path: Path) -> tuple[Path, Path]:
+    """A throw-away TSA: self-signed, with the critical timeStamping EKU RFC 3161 requires."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)  # dummy TSA: RSA only
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Jiefen test TSA")])
+    now = datetime.now(UTC) - timedelta(minutes=5)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "tsa.pem", tmp_path / "tsa-key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+async def test_timestamped_signature(agreement_pdf: bytes, dev_keys, tmp_path: Path) -> None:
+    from pyhanko.keys import load_cert_from_pemder, load_private_key_from_pemder
+    from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+
+    tsa_cert, tsa_key = _self_signed_tsa(tmp_path)
+    tsa_time = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=30)
+    stamper = DummyTimeStamper(
+        tsa_cert=load_cert_from_pemder(str(tsa_cert)),
+        tsa_key=load_private_key_from_pemder(str(tsa_key), passphrase=None),
+        fixed_dt=tsa_time,
+    )
+    signer = PadesSigner(dev_keys["key"], dev_keys["cert"], [dev_keys["ca"]], timestamper=stamper)
+    signed = await signer.sign(agreement_pdf, reason="r", location="l", name="n")
+    result = await verify_pdf(signed, [dev_keys["ca"], tsa_cert])
+    assert result.ok, result.problems
+    assert result.signed_at == tsa_time  # the TSA's time, not the signer's clock
