@@ -2,8 +2,10 @@
 
 Each hook says when it is called, what it gets, what it may return and what happens when it
 raises. Hooks may return a value, a callable or an awaitable; the caller awaits what needs
-awaiting. Hooks marked *firstresult* stop at the first non-None result; plugins registered
-later are called first, so a town's plugin overrides a built-in default.
+awaiting, except the hooks called once at start (routes, templates, static files, jobs, cron,
+channels, settings, domain data), which return plain values. Hooks marked *firstresult* stop at
+the first non-None result; plugins registered later are called first, so a town's plugin
+overrides a built-in default. An implementation declares only the arguments it uses.
 """
 
 from __future__ import annotations
@@ -27,9 +29,11 @@ def veto_transition(case: dict[str, Any], event: str, target: str | None, actor:
 @hookspec
 def case_event(case: dict[str, Any], event: dict[str, Any]) -> None:
     """Called after an event is committed, from the job runner (never inside the transaction),
-    for a case of a town where the plugin is on. ``event`` has name, from_state, to_state,
-    payload, actor_label, at. If it raises, the error is logged with the plugin's name, the
-    delivery is recorded as failed and can be retried; the case is never changed back."""
+    for a case of a town where the plugin is on, once per plugin (each plugin's delivery is its
+    own outbox row). ``event`` is the timeline row: name, seq, from_state, to_state, payload,
+    actor_label, at. If it raises, the error is logged with the plugin's name and the delivery is
+    retried with backoff, then kept as failed until someone retries it (``jiefen plugins
+    deliveries --failed``, ``--retry``); the case is never changed back. Be idempotent."""
 
 
 # ---------------------------------------------------------------- domain data
@@ -38,17 +42,22 @@ def case_event(case: dict[str, Any], event: dict[str, Any]) -> None:
 @hookspec
 def dispute_types() -> list[dict[str, Any]]:
     """Called by ``jiefen migrate`` and ``seed``: dispute types to add to the taxonomy, each
-    ``{"code", "label_zh", "label_en", "sensitive"}``. Existing codes are left as they are."""
+    ``{"code", "label_zh", "label_en", "sensitive"}``. Existing codes are left as they are.
+    Types are shared by the whole deployment, whichever towns have the plugin on."""
 
 
 @hookspec
 def organisation_types() -> list[dict[str, Any]]:
-    """Like :func:`dispute_types`, for organisation types: ``{"code", "label_zh", "label_en"}``."""
+    """Called by ``jiefen migrate``, like ``dispute_types``: organisation types to add, each
+    ``{"code", "label_zh", "label_en", "tree_level", "issues_agreements"}`` (the last two optional;
+    ``tree_level`` None for a handling body beside the tree)."""
 
 
 @hookspec
 def roles() -> list[dict[str, Any]]:
-    """Roles the plugin adds: ``{"code", "label_zh", "label_en", "description"}``."""
+    """Called when roles are listed (``core.plugins.host.all_roles()``, the user admin): roles the
+    plugin adds, each ``{"code", "label_zh", "label_en", "description"}``. A code the core or an
+    earlier plugin already has is ignored. Check them in your own handlers with ``actor.roles``."""
 
 
 # ---------------------------------------------------------------- dispatch
@@ -82,26 +91,33 @@ def rank_mediators(case: dict[str, Any], candidates: list[dict[str, Any]]) -> li
 @hookspec
 def register_routes() -> list[Any]:
     """Called once when the app is built: Litestar route handlers or controllers the plugin
-    serves (API under ``/api/v1/plugins/<name>/``, admin pages under ``/admin/plugins/<name>/``).
-    The host wraps them with a guard that answers 404 to staff of a town where the plugin is off."""
+    serves (API under ``/api/v1/plugins/<name>/``, admin pages under ``/admin/plugins/<name>/``;
+    a path elsewhere stops the start). The host wraps them with a guard that answers 404 to
+    staff (and parties, API keys) of a town where the plugin is off; anonymous requests pass the
+    guard, so ask for ``actor = Provide(current_actor)`` where a handler needs one."""
 
 
 @hookspec
 def template_dirs() -> list[Any]:
     """Called once at start: directories (``pathlib.Path``) of Jinja templates; put them in a
-    folder named after the plugin (``templates/<name>/…``) so names never collide."""
+    folder named after the plugin (``templates/<name>/…``) so names never collide. Render them
+    with ``core.plugins.render_template("<name>/x.html", **context)`` (autoescaped); the admin
+    adds the same directories to its own template loader."""
 
 
 @hookspec
 def static_dirs() -> dict[str, Any]:
-    """Called once at start: ``{url_prefix: directory}``; served under ``/static/plugins/<name>/``."""
+    """Called once at start: ``{sub_prefix: directory}``; each directory is served under
+    ``/static/plugins/<name>/<sub_prefix>/`` (``""`` for ``/static/plugins/<name>/`` itself).
+    Static files are public in every town: put stylesheets and scripts there, never data."""
 
 
 @hookspec
 def case_actions(case: dict[str, Any], actor: Any) -> list[dict[str, Any]]:
     """Called when the case page is rendered, for a town where the plugin is on: buttons to
     show, each ``{"label": str, "url": str, "method": "get"|"post", "hx_target": str | None,
-    "confirm": str | None}``. Return only what this actor may do."""
+    "confirm": str | None}``. Return only what this actor may do. A plugin whose hook raises
+    shows no actions (the error is logged with its name)."""
 
 
 @hookspec
@@ -113,7 +129,9 @@ def case_panels(case: dict[str, Any], actor: Any) -> list[dict[str, Any]]:
 
 @hookspec
 def dashboard_widgets(organisation: dict[str, Any], actor: Any) -> list[dict[str, Any]]:
-    """Called when a supervisor's dashboard is rendered: ``{"id", "title", "html"}`` widgets."""
+    """Called when a dashboard of ``organisation`` (a row with ``path``) is rendered, for a
+    town where the plugin is on: widgets ``{"id", "title", "html"}``. A widget that raises is
+    replaced by a notice naming the plugin."""
 
 
 # ---------------------------------------------------------------- jobs
@@ -122,14 +140,19 @@ def dashboard_widgets(organisation: dict[str, Any], actor: Any) -> list[dict[str
 @hookspec
 def jobs() -> dict[str, Any]:
     """Called once at start: ``{job_name: async function(payload: dict)}`` added to the job
-    registry. Job names should start with the plugin's name. Jobs must be idempotent."""
+    registry; queue them with ``core.plugins.enqueue(job_name, payload, case_id=...)``. Job names
+    should start with the plugin's name (a core job's name stops the start). A job whose payload
+    has ``case_id`` is skipped for a case of a town where the plugin is off. Jobs must be
+    idempotent; one that raises is retried with backoff, then kept as failed."""
 
 
 @hookspec
 def cron_jobs() -> list[dict[str, Any]]:
     """Called once at start: periodic jobs, each ``{"name": str, "job": job_name, "minute":
-    set[int] | None, "hour": set[int] | None}`` (arq cron semantics). A job run for a case of a
-    town where the plugin is off must skip it (use ``core.plugins.manager.enabled_for_path``)."""
+    set[int] | None, "hour": set[int] | None, "weekday": …, "day": …}`` (arq cron semantics,
+    local time; None means every value). The job must be one of the plugin's ``jobs``. A cron run
+    covers every town, so skip the cases of towns where the plugin is off (use
+    ``core.plugins.enabled_for_case`` or ``enabled_for_path``)."""
 
 
 # ---------------------------------------------------------------- notifications
@@ -139,7 +162,9 @@ def cron_jobs() -> list[dict[str, Any]]:
 def notification_channels() -> list[Any]:
     """Called once at start: channel objects with ``name: str`` and
     ``async def send(message) -> str | None`` (returns a provider id). The built-in channels are
-    ``inbox`` (always) and ``log`` (development); SMS and WeChat come from plugins."""
+    ``inbox`` (always) and ``log`` (development); SMS and WeChat come from plugins. Channels
+    serve the whole deployment; a later plugin's channel replaces an earlier one of the same
+    name (``core.plugins.host.notification_channels()``)."""
 
 
 # ---------------------------------------------------------------- documents
@@ -149,15 +174,18 @@ def notification_channels() -> list[Any]:
 def document_sections(document: str, case: dict[str, Any]) -> list[dict[str, Any]]:
     """Called when a document (``agreement``, ``receipt``, ``record``, ``failure_notice`` …) of a
     case is rendered, for a town where the plugin is on: extra sections ``{"title": str,
-    "html": str}`` placed before the signature block. ``html`` must come from an autoescaped template."""
+    "html": str}`` placed before the signature block. ``html`` must come from an autoescaped
+    template. If the hook raises, the document is not rendered (an official document must not go
+    out silently missing a section); the error names the plugin."""
 
 
 @hookspec(firstresult=True)
 def document_signer(organisation: dict[str, Any]) -> Any:
     """Return the signer for documents issued by ``organisation``: an object with
     ``async def sign(pdf: bytes, *, reason: str, location: str, name: str) -> bytes``.
-    *firstresult*. The built-in signer uses PAdES with the committee's key (pyHanko); a town
-    can plug in a national e-seal service (SM2, GB/T 38540)."""
+    *firstresult*, among the plugins on for the organisation's town. The built-in signer uses
+    PAdES with the committee's key (pyHanko); a town can plug in a national e-seal service
+    (SM2, GB/T 38540)."""
 
 
 # ---------------------------------------------------------------- settings
@@ -166,10 +194,12 @@ def document_signer(organisation: dict[str, Any]) -> Any:
 @hookspec
 def settings_schema() -> Any:
     """Called at start: a ``msgspec.Struct`` type for the plugin's settings, read from
-    ``JIEFEN_PLUGIN_<NAME>_<FIELD>`` variables. A bad value stops the start with a message
-    naming the variable. Return None when the plugin has no settings."""
+    ``JIEFEN_PLUGIN_<NAME>_<FIELD>`` variables (lists and mappings as JSON). A bad or missing
+    value stops the start with a message naming the variable. Read the values with
+    ``core.plugins.plugin_settings("<name>")``. Return None when the plugin has no settings."""
 
 
 @hookspec
 def startup(app: Any) -> None:
-    """Called when the app starts (after migrations were applied, before serving)."""
+    """Called when the app starts (after migrations were applied, before serving), with the
+    Litestar app. If it raises, the app does not start."""

@@ -11,7 +11,7 @@ from functools import lru_cache
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from core.settings import get_settings
+from core.settings import PROJECT_ROOT, get_settings
 
 ENTRY_POINT_GROUP = "jiefen"
 
@@ -43,6 +43,26 @@ def _from_entry_points() -> list[PluginSource]:
     return found
 
 
+def _bundled() -> list[PluginSource]:
+    """The project's own ``plugins/`` folders, so a checkout that is not pip-installed (no entry
+    points yet) still finds them; an installed one finds the same names through entry points."""
+    root = PROJECT_ROOT / "plugins"
+    return [
+        PluginSource(name=d.name, module=f"plugins.{d.name}", version=_project_version(), origin="bundled", location=str(d))
+        for d in sorted(root.iterdir() if root.is_dir() else [])
+        if (d / "__init__.py").exists() and not d.name.startswith(("_", "."))
+    ]
+
+
+def _project_version() -> str:
+    import tomllib
+
+    try:
+        return str(tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]["version"])
+    except (OSError, KeyError, ValueError):
+        return ""
+
+
 def _from_directory(directory: Path) -> list[PluginSource]:
     if not directory.is_dir():
         return []
@@ -62,7 +82,7 @@ def _from_directory(directory: Path) -> list[PluginSource]:
 def discover() -> tuple[PluginSource, ...]:
     """Every plugin this deployment allows (``JIEFEN_PLUGINS`` narrows the installed ones)."""
     settings = get_settings()
-    sources = _from_entry_points()
+    sources = _from_entry_points() + _bundled()
     if settings.plugins_dir:
         sources += _from_directory(settings.plugins_dir)
     by_name: dict[str, PluginSource] = {}
