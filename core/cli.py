@@ -105,6 +105,12 @@ def cmd_jobs_drain(args: argparse.Namespace) -> None:
     print(f"ran {_run(_with_db(drain))} job(s)")
 
 
+def cmd_jobs_retry(args: argparse.Namespace) -> None:
+    from core.jobs.retry import retry_failed
+
+    print(f"queued {_run(_with_db(lambda: retry_failed(args.ids or None)))} failed job(s) again")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="jiefen", description="解纷 Jiefen")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -140,6 +146,16 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("jobs", help="the outbox")
     jobs = p.add_subparsers(dest="jobs_command", required=True)
     jobs.add_parser("drain", help="run every due job now").set_defaults(func=cmd_jobs_drain)
+    r = jobs.add_parser("retry", help="queue failed jobs again (all, or the given outbox ids)")
+    r.add_argument("ids", nargs="*", type=int)
+    r.set_defaults(func=cmd_jobs_retry)
+
+    from core.plugins.cli import add_commands as add_plugin_commands
+
+    add_plugin_commands(sub)
+    from core.agreements.cli import add_commands as add_document_commands
+
+    add_document_commands(sub)
 
     args = parser.parse_args(argv)
     from core.settings import SettingsError, get_settings

@@ -122,8 +122,12 @@ async def seed_demo(cases: int = 300, force: bool = False, seed: int = 20261123)
     desk = await actor_for_user(users["window"])
     assert desk is not None
     committee_mediators = [u for u, i in zip(mediator_users, range(30), strict=True) if i < 14]
+    from core.db import write_transaction
+
     for n in range(cases):
-        await _one_case(rng, n, orgs, desk, users, committee_mediators)
+        # One transaction per case: on SQLite that is one connection instead of dozens.
+        async with write_transaction():
+            await _one_case(rng, n, orgs, desk, users, committee_mediators)
     return demo_logins()
 
 

@@ -23,15 +23,23 @@ from core.settings import get_settings
 
 @asynccontextmanager
 async def lifespan(app: Litestar) -> AsyncIterator[None]:
+    from core.jobs import relay
+
     await db.startup()
-    in_process = not get_settings().redis_url and app.state.get("run_jobs", True)
+    run_jobs = app.state.get("run_jobs", True)
+    # Without Redis the app runs the jobs; with it, the app only relays the outbox to arq.
+    in_process, relaying = run_jobs and not get_settings().redis_url, run_jobs and bool(get_settings().redis_url)
     if in_process:
         runner.start_in_process()
+    if relaying:
+        relay.start()
     try:
         yield
     finally:
         if in_process:
             await runner.stop_in_process()
+        if relaying:
+            await relay.stop()
         await db.shutdown()
 
 
@@ -46,7 +54,7 @@ async def healthz() -> dict[str, Any]:
 
 
 # Areas that add routes expose ``ROUTES`` (a list of handlers/controllers) in one of these modules.
-ROUTE_MODULES: list[str] = []
+ROUTE_MODULES: list[str] = ["core.plugins.api", "core.notifications.api", "core.deadlines.api", "core.reports.api", "web.routes", "core.parties.routes", "core.integrations.routes", "core.agreements.routes"]
 
 
 def _area_routes() -> list[Any]:
@@ -61,16 +69,26 @@ def _area_routes() -> list[Any]:
 def create_app(*, run_jobs: bool = True) -> Litestar:
     import core.cases.effects  # noqa: F401  (registers the effects on the lifecycle)
     import core.jobs.registry  # noqa: F401
+    from core.plugins import host as plugin_host
+    from core.plugins import web as plugin_web
 
     settings = get_settings()
+    plugin_host.boot()  # loads plugins; bad plugin settings stop here, naming the variable
+    from litestar.plugins.htmx import HTMXPlugin
+
+    from web import template_config as admin_templates
+
     return Litestar(
         route_handlers=[
             root, healthz, CaseController, *ACTION_HANDLERS, PublicController, AuthController, EvidenceController,
-            *_area_routes(),
+            *_area_routes(), *plugin_web.plugin_routers(), *plugin_web.static_routers(),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
+        on_startup=[plugin_host.run_startup],
         openapi_config=OpenAPIConfig(title="Jiefen 解纷 API", version="1.0.0", path="/schema"),
         request_max_body_size=settings.max_upload_bytes + 1024 * 1024,
         state=State({"run_jobs": run_jobs}),
+        template_config=admin_templates(),
+        plugins=[HTMXPlugin()],
     )

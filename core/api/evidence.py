@@ -11,6 +11,7 @@ from litestar.params import Body
 from core.actors import Actor
 from core.api.cases import _log_view
 from core.api.deps import current_actor
+from core.auth.service import require_scope
 from core.cases.evidence import add_evidence, read_evidence
 from core.cases.service import get_case
 from core.cases.tables import Evidence
@@ -27,6 +28,7 @@ class EvidenceController(Controller):
         self, case_id: int, actor: Actor,
         data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> dict[str, Any]:
+        require_scope(actor, "cases:add_evidence")
         upload = data.get("file")
         if not isinstance(upload, UploadFile):
             from core.errors import ValidationFailed
@@ -38,12 +40,14 @@ class EvidenceController(Controller):
 
     @get("/cases/{case_id:int}/evidence", summary="Evidence files of a case")
     async def list_evidence(self, case_id: int, actor: Actor) -> dict[str, Any]:
+        require_scope(actor, "cases:read")
         await get_case(case_id, actor)
         rows = await Evidence.select(Evidence.id, Evidence.filename, Evidence.content_type, Evidence.size, Evidence.uploaded_at, Evidence.description).where(Evidence.case == case_id)
         return {"items": rows}
 
     @get("/evidence/{evidence_id:int}", summary="Download an evidence file", media_type="application/octet-stream")
     async def download(self, evidence_id: int, actor: Actor) -> Response[bytes]:
+        require_scope(actor, "cases:read")
         row = await Evidence.select().where(Evidence.id == evidence_id).first()
         if row is None:
             raise NotFound()

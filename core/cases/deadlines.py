@@ -11,8 +11,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.cases.tables import Case, CaseEvent, Deadline
-from core.deadlines import Event, compute_deadlines, default_policies
+from core.deadlines import Event, compute_deadlines
+from core.deadlines.config import policies_for_case
 from core.settings import get_settings
+
+# What policies_for_case needs to know about a case.
+POLICY_COLUMNS = (Case.id, Case.channel, Case.dispute_type, Case.org_path, Case.org.level.as_alias("org_level"))
 
 
 async def case_events(case_id: int) -> list[Event]:
@@ -29,15 +33,20 @@ async def case_events(case_id: int) -> list[Event]:
 
 
 async def compute_for_case(case: dict[str, Any], now: datetime | None = None) -> list[Any]:
+    """``case`` is a row selected with POLICY_COLUMNS (the town's policies decide)."""
     events = await case_events(case["id"])
-    return compute_deadlines(events, default_policies(case["channel"]), now or datetime.now(UTC), tz=get_settings().zone)
+    policies = await policies_for_case(case)
+    return compute_deadlines(events, policies, now or datetime.now(UTC), tz=get_settings().zone)
 
 
 async def refresh_deadlines(case_id: int) -> None:
     """Recompute in the caller's transaction (it holds the case's row lock)."""
-    case = await Case.select(Case.id, Case.channel).where(Case.id == case_id).first()
+    case = await Case.select(*POLICY_COLUMNS).where(Case.id == case_id).first()
     statuses = await compute_for_case(case)
     next_due = None
+    kinds = [status.kind for status in statuses]
+    # A kind a changed policy no longer applies to has no deadline any more.
+    await Deadline.delete().where((Deadline.case == case_id) & Deadline.kind.not_in(kinds) if kinds else (Deadline.case == case_id))
     for status in statuses:
         values = {
             Deadline.started_at: status.started_at, Deadline.due_at: status.due_at, Deadline.state: status.state,

@@ -9,7 +9,7 @@ from core.auth.tables import StaffUser
 from core.cases import schemas as s
 from core.cases.lifecycle import ACTIVE
 from core.cases.tables import Case, Party
-from core.errors import BadRequest, Conflict, NotFound
+from core.errors import Conflict, NotFound, ValidationFailed
 from core.orgs.tables import Organisation
 from core.plugins.manager import call_first
 from core.roster.tables import Mediator, MediatorRelation
@@ -32,7 +32,7 @@ async def resolve_dispatch(case: dict[str, Any], data: s.DispatchData, actor: Ac
             raise NotFound()
         org = await _org(data.organisation_id or user["organisation"])
         if user["organisation"] != org["id"]:
-            raise BadRequest("The assignee must belong to the organisation the case is dispatched to.")
+            raise ValidationFailed("The assignee must belong to the organisation the case is dispatched to.")
         mediator = await Mediator.select().where(Mediator.user == user["id"]).first()
         if mediator:
             blocked = await recusal_reasons(case["id"], mediator)
@@ -45,10 +45,10 @@ async def resolve_dispatch(case: dict[str, Any], data: s.DispatchData, actor: Ac
     if data.by_rules:
         chosen = await call_first("dispatch_target", case, case=case)
         if not chosen:
-            raise BadRequest("Dispatch to a mediator, a person, or an organisation's pool.")
+            raise ValidationFailed("Dispatch to a mediator, a person, or an organisation's pool.")
         org = await _org(chosen["organisation_id"])
         return _target(None, org, True, how="rules", rule=chosen.get("reason", ""))
-    raise BadRequest("Dispatch to a mediator, a person, or an organisation's pool.")
+    raise ValidationFailed("Dispatch to a mediator, a person, or an organisation's pool.")
 
 
 def _target(assignee: int | None, org: dict[str, Any], pool: bool, **extra: Any) -> dict[str, Any]:

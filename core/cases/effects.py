@@ -7,11 +7,22 @@ from __future__ import annotations
 
 from typing import Any
 
+# Registers the written agreement's actions (draft, finalise) and the document jobs.
+from core.agreements.effects import agree_written, mark_effective, queue_document
 from core.auth.tables import StaffUser
 from core.cases import schemas as s
 from core.cases.lifecycle import Change, effect, guard
-from core.cases.tables import Agreement, Case, CaseEvent, CaseLink, CaseUnit, FollowUp, MediationSession, Party
-from core.errors import BadRequest, Conflict, Forbidden, NotFound, ValidationFailed
+from core.cases.tables import (
+    Agreement,
+    Case,
+    CaseEvent,
+    CaseLink,
+    CaseUnit,
+    FollowUp,
+    MediationSession,
+    Party,
+)
+from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.i18n import label
 from core.orgs.tables import Organisation
 from core.roster.tables import DisputeType, Mediator
@@ -30,6 +41,7 @@ async def _accept(change: Change) -> None:
         await ensure_dispute_type(data.dispute_type)
         change.updates["dispute_type"] = data.dispute_type
     change.payload.update(rights_notified=True, consent=True, risk_level=data.risk_level, dispute_type=data.dispute_type)
+    change.outbox.append(queue_document("receipt", change.case["id"], change.case["id"]))
 
 
 @effect("reject")
@@ -54,11 +66,16 @@ async def _reopen_needs_failed_follow_up(change: Change) -> None:
 
 @effect("uphold")
 async def _uphold(change: Change) -> None:
+    from core.cases.lifecycle import TABLE
+
+    # Only a return can be upheld: the event that last brought the case back to the desk must be
+    # one (not an escalation or a declared conflict after it, which an uphold would undo).
+    to_desk = [t.event for t in TABLE if t.target == "registered"]
     last_return = await (
-        CaseEvent.select(CaseEvent.payload).where((CaseEvent.case == change.case["id"]) & (CaseEvent.name == "return"))
+        CaseEvent.select(CaseEvent.name, CaseEvent.payload).where((CaseEvent.case == change.case["id"]) & CaseEvent.name.is_in(to_desk))
         .order_by(CaseEvent.seq, ascending=False).first()
     )
-    if last_return is None:
+    if last_return is None or last_return["name"] != "return":
         raise Conflict("Cannot {event} a case that is {state}.", event=label("event", "uphold", change.actor.locale), state=label("state", change.case["state"], change.actor.locale))
     payload = last_return["payload"]
     if isinstance(payload, str):
@@ -150,6 +167,13 @@ async def _resume(change: Change) -> None:
 @effect("agree")
 async def _agree(change: Change) -> None:
     data: s.AgreeData = change.data
+    if data.agreement_id is not None:
+        if data.terms or data.facts or data.matters:
+            raise ValidationFailed("Give either the written agreement or the terms of an oral one, not both.")
+        await agree_written(change)
+        return
+    if not (data.facts.strip() and data.matters.strip() and data.terms):
+        raise ValidationFailed("An oral agreement needs the facts, the matters in dispute and at least one term.")
     import msgspec
 
     terms = msgspec.to_builtins(data.terms)
@@ -161,14 +185,17 @@ async def _agree(change: Change) -> None:
             created_by=change.actor.user_id,
         )
     ).returning(Agreement.id)
+    # Art. 28: an oral agreement the mediator records is in force from now.
+    await mark_effective(change.case["id"], inserted[0]["id"], change.now)
     change.updates["outcome"] = "agreed"
-    change.payload.update(agreement_id=inserted[0]["id"], terms_count=len(terms))
+    change.payload.update(agreement_id=inserted[0]["id"], terms_count=len(terms), form="oral")
 
 
 @effect("fail")
 async def _fail(change: Change) -> None:
     change.updates.update(outcome="failed", failure_advice=f"{change.data.advice}:{change.data.detail}")
     change.payload.update(advice=change.data.advice)
+    change.outbox.append(queue_document("failure_notice", change.case["id"], change.case["id"]))
 
 
 @guard("close")
@@ -192,7 +219,14 @@ async def _merge(change: Change) -> None:
 
     into = change.data.into_case_id
     if into == change.case["id"]:
-        raise BadRequest("The case cannot be merged into itself.")
+        raise ValidationFailed("The case cannot be merged into itself.")
+    # PostgreSQL: lock both rows in id order first, so A→B and B→A at once cannot deadlock,
+    # and read the survivor only under its lock (it may have just been merged itself).
+    from core.db import is_sqlite
+
+    if not is_sqlite():
+        low, high = sorted((change.case["id"], into))
+        await Case.raw("SELECT id FROM dispute_case WHERE id IN ({}, {}) ORDER BY id FOR UPDATE", low, high)
     survivor = await Case.select().where(Case.id == into).first()
     if survivor is None:
         raise NotFound()
@@ -261,6 +295,7 @@ async def _record(change: Change) -> None:
     if change.case["first_contact_at"] is None:
         change.updates["first_contact_at"] = change.now
     change.payload.update(session_id=session["id"], attempt=change.case["attempts_at_level"] + 1)
+    change.outbox.append(queue_document("record", change.case["id"], session["id"]))
 
 
 @effect("cancel_session")

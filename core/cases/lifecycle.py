@@ -65,7 +65,7 @@ TABLE: tuple[Transition, ...] = (
     _t("escalate",      {"registered", "assigned", "in_mediation"},    "registered",   DESK | WORK,           s.EscalateData, "Move to the parent level after the minimum attempts; high risk may skip."),
     _t("refer",         {"in_mediation"},                              "referred",     WORK,                  s.ReferData,    "Hand to a plugin's flow (counselling, legal aid …).", True),
     _t("resume",        {"referred"},                                  "in_mediation", WORK | LEAD,           s.ResumeData,   "Back from a plugin's flow to mediation."),
-    _t("agree",         {"in_mediation"},                              "agreed",       WORK,                  s.AgreeData,    "An agreement with structured terms.", True),
+    _t("agree",         {"in_mediation"},                              "agreed",       WORK,                  s.AgreeData,    "An agreement takes effect: the written one when fully signed (fired by the last signature), or an oral one with its terms.", True),
     _t("fail",          {"in_mediation"},                              "failed",       WORK,                  s.FailData,     "Mediation failed; the advice given is recorded.", True),
     _t("withdraw",      OPEN,                                          "withdrawn",    DESK | WORK | {"party"}, s.ReasonData, "The applicant withdraws."),
     _t("reopen",        {"agreed"},                                    "in_mediation", WORK | DESK,           s.ReasonData,   "A follow-up found the agreement not performed."),
@@ -75,6 +75,8 @@ TABLE: tuple[Transition, ...] = (
     _t("first_contact", {"assigned", "in_mediation"},                  None,           WORK,                  s.FirstContactData, "First contact with the parties (72 hours for online applications).", True),
     _t("schedule_session", {"in_mediation"},                           None,           WORK,                  s.ScheduleSessionData, "Schedule a session: time, place, mode, attendees.", True),
     _t("record_session", {"in_mediation"},                             None,           WORK,                  s.RecordSessionData, "Record a held session (调解笔录).", True),
+    _t("draft_agreement", {"in_mediation"},                            None,           WORK,                  s.DraftAgreementData, "Draft or revise the written agreement; every revision is kept.", True),
+    _t("finalise_agreement", {"in_mediation"},                         None,           WORK,                  s.FinaliseAgreementData, "Freeze the draft and its SHA-256 for signing; no more edits.", True),
     _t("cancel_session", {"in_mediation"},                             None,           WORK,                  s.CancelSessionData, "Cancel a scheduled session.", True),
     _t("follow_up",     {"agreed"},                                    None,           WORK | DESK,           s.FollowUpData, "A follow-up visit or call; performed or not, and a rating."),
     _t("extend",        {"in_mediation"},                              None,           WORK | LEAD,           s.ExtendData,   "Extend the mediation deadline once, with both parties' consent."),
@@ -149,8 +151,22 @@ def allowed_events(case: dict[str, Any], actor: Actor) -> list[str]:
             continue
         if t.assignee_only and not _is_worker_for(case, actor) and not actor.has_any(LEAD) and not actor.is_system:
             continue
+        if t.event not in LEVEL_FREE and not _acts_at_level(case, actor):
+            continue
         events.append(t.event)
     return events
+
+
+# Actions anyone who sees a case may take. Every other action needs a staff member (or key) of
+# the level responsible for the case (its ``org`` or above) or its worker: a village still sees
+# a case it escalated, or a department one it assisted, but no longer handles it.
+LEVEL_FREE = frozenset({"note", "link"})
+
+
+def _acts_at_level(case: dict[str, Any], actor: Actor) -> bool:
+    if actor.kind not in ("staff", "api_key"):
+        return True
+    return actor.covers(case.get("org_path")) or _is_worker_for(case, actor)
 
 
 def _is_worker_for(case: dict[str, Any], actor: Actor) -> bool:
@@ -187,6 +203,8 @@ async def transition(
             raise Forbidden("Your role may not {event} a case.", event=label("event", event, actor.locale))
         if t.assignee_only and not (_is_worker_for(case, actor) or actor.has_any(LEAD)):
             raise Forbidden("Only the assignee may do this.")
+        if t.event not in LEVEL_FREE and not _acts_at_level(case, actor):
+            raise Forbidden("The case is handled at another level; you may only add notes and links.")
         change = Change(case=case, actor=actor, data=parsed, transition=t, now=datetime.now(UTC))
         if t.event in GUARDS:
             await GUARDS[t.event](change)

@@ -122,11 +122,29 @@ class Term(Struct, kw_only=True, forbid_unknown_fields=True):
         _check_amount(self.amount)
 
 
-class AgreeData(ActionData, kw_only=True):
+class DraftAgreementData(ActionData, kw_only=True):
+    """A new revision of the written agreement's draft (each revision is kept)."""
+
     facts: NonEmpty
     matters: NonEmpty
     responsibilities: ShortText = ""
     terms: Annotated[list[Term], Meta(min_length=1, max_length=200)]
+    performance: ShortText = ""
+
+
+class FinaliseAgreementData(ActionData, kw_only=True):
+    agreement_id: int
+
+
+class AgreeData(ActionData, kw_only=True):
+    """Written (``agreement_id``: final and fully signed) or oral (art. 28: the terms inline);
+    the effect checks that one of the two is given."""
+
+    agreement_id: int | None = None
+    facts: ShortText = ""
+    matters: ShortText = ""
+    responsibilities: ShortText = ""
+    terms: Annotated[list[Term], Meta(max_length=200)] = msgspec.field(default_factory=list)
     performance: ShortText = ""
 
 

@@ -50,7 +50,9 @@ async def create_case(
     org_id = org_id or actor.org_id
     if not any(p.role == "applicant" for p in data.parties):
         raise ValidationFailed("A case needs at least one applicant.")
-    request_hash = hashlib.sha256(msgspec.json.encode(data)).hexdigest()
+    # The organisation is part of the request: the same key and body sent to another centre is
+    # a different request, not a replay.
+    request_hash = hashlib.sha256(msgspec.json.encode(data) + f"|org:{org_id}".encode()).hexdigest()
     if idempotency:
         existing = await _idempotent_result(idempotency, request_hash)
         if existing:

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from core.actors import Actor
-from core.cases.tables import CaseEvent
+from core.cases.tables import Case, CaseEvent
 
 GENESIS = "0" * 64
 
@@ -120,4 +120,11 @@ async def verify_chain(case_id: int) -> ChainReport:
         if digest != row["hash"]:
             return ChainReport(case_id, len(rows), False, row["seq"], "event content does not match its hash")
         prev = row["hash"]
+    # Every event is written by exactly one bump of the case's version, so the version counts
+    # the events: this catches the last events cut off, or one appended without a change.
+    case = await Case.select(Case.version).where(Case.id == case_id).first()
+    if case is not None and case["version"] != len(rows):
+        if case["version"] > len(rows):
+            return ChainReport(case_id, len(rows), False, len(rows) + 1, f"events after {len(rows)} are missing (version {case['version']})")
+        return ChainReport(case_id, len(rows), False, case["version"] + 1, f"event {case['version'] + 1} was not written by a change to the case")
     return ChainReport(case_id, len(rows), True)

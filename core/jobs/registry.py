@@ -21,6 +21,30 @@ def job(name: str) -> Callable[[JobFunction], JobFunction]:
     return register
 
 
+# Modules whose import registers core jobs; plugins add theirs through the ``jobs`` hook.
+JOB_MODULES = ("core.notifications.jobs", "core.reports.jobs", "core.jobs.ladder", "core.jobs.cron")
+_loaded = False
+
+
+def load_jobs() -> dict[str, JobFunction]:
+    """Every job function: the core's and the plugins'. The runner and the worker call this."""
+    global _loaded
+    if not _loaded:
+        import importlib
+
+        from core.plugins.jobs import register_jobs
+
+        for module in JOB_MODULES:
+            importlib.import_module(module)
+        register_jobs()  # plugin jobs, each skipped for a town where its plugin is off
+        _loaded = True
+    return JOBS
+
+
+def job_function(name: str) -> JobFunction | None:
+    return load_jobs().get(name)
+
+
 @job("deliver_event")
 async def deliver_event(payload: dict[str, Any]) -> None:
     """Fan an event out: one delivery row per plugin observer, so each retries on its own."""
@@ -31,6 +55,11 @@ async def deliver_event(payload: dict[str, Any]) -> None:
     case = await Case.select(Case.id, Case.org_path).where(Case.id == payload["case_id"]).first()
     if case is None:
         return
+    # People (parties, assignee, leaders) are told in a job of their own, so a broken
+    # plugin observer never holds up a resident's message, nor the other way round.
+    await enqueue(
+        "notify_event", {"event_id": payload["event_id"]}, case_id=case["id"], dedupe_key=f"event:{payload['event_id']}:notify",
+    )
     for plugin_name, _ in await hook_for_case("case_event", case):
         await enqueue(
             "deliver_event_to_plugin", {"event_id": payload["event_id"], "plugin": plugin_name},

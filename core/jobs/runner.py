@@ -1,76 +1,67 @@
 """The in-process runner: drains the outbox when no Redis is configured (``make run``).
 
-Claiming a row is one conditional UPDATE, so two runners never run the same job at once;
-a job that fails is retried with backoff and, after ``MAX_ATTEMPTS``, kept as ``failed``
-for a person to retry (``jiefen jobs retry``).
+Claiming a row is one conditional UPDATE, so two runners (two app processes) never run the
+same job at once; a runner that died mid-job leaves the row ``running``, and it is claimed
+again after ``JIEFEN_JOBS_STALE_CLAIM`` seconds. A job that fails is retried with backoff and,
+after ``max_tries``, kept as ``failed`` for a person to retry (``jiefen jobs retry``).
+The same loop ticks the periodic jobs (see core.jobs.cron).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from core.jobs.registry import JOBS
+from core.db import write_transaction
+from core.jobs.execute import call, mark_done, mark_failed
+from core.jobs.settings import job_settings
 from core.jobs.tables import OutboxJob
 
 log = logging.getLogger("jiefen.jobs")
-MAX_ATTEMPTS = 5
-# A claimed job whose runner died is taken again after this long.
-STALE_CLAIM = timedelta(minutes=5)
 
 _wake: asyncio.Event | None = None
 _task: asyncio.Task[None] | None = None
 
 
 def kick() -> None:
+    """Something was committed: wake whichever mover runs in this process."""
+    from core.jobs import relay
+
     if _wake is not None:
         _wake.set()
+    relay.kick()
 
 
 async def claim_due(limit: int = 20) -> list[dict[str, Any]]:
     now = datetime.now(UTC)
-    candidates = await (
-        OutboxJob.select(OutboxJob.id)
-        .where((OutboxJob.status == "pending") & (OutboxJob.available_at <= now))
-        .order_by(OutboxJob.id)
-        .limit(limit)
+    stale = now - timedelta(seconds=job_settings().stale_claim)
+    claimable = ((OutboxJob.status == "pending") & (OutboxJob.available_at <= now)) | (
+        (OutboxJob.status == "running") & (OutboxJob.started_at < stale)
     )
-    claimed = []
-    for row in candidates:
-        got = await (
+    candidates = await OutboxJob.select(OutboxJob.id).where(claimable).order_by(OutboxJob.id).limit(limit)
+    if not candidates:
+        return []
+    async with write_transaction():
+        # The condition is checked again row by row, so a row goes to one runner only.
+        return await (
             OutboxJob.update({OutboxJob.status: "running", OutboxJob.started_at: now, OutboxJob.attempts: OutboxJob.attempts + 1})
-            .where((OutboxJob.id == row["id"]) & (OutboxJob.status == "pending"))
+            .where(OutboxJob.id.is_in([r["id"] for r in candidates]) & claimable)
             .returning(OutboxJob.id, OutboxJob.job, OutboxJob.payload, OutboxJob.attempts)
         )
-        claimed.extend(got)
-    return claimed
 
 
 async def run_one(row: dict[str, Any]) -> bool:
-    import json
-
-    payload = row["payload"]
-    if isinstance(payload, str):
-        payload = json.loads(payload)
-    function = JOBS.get(row["job"])
     try:
-        if function is None:
-            raise LookupError(f"no job function named {row['job']!r}")
-        await function(payload)
+        await call(row)
     except Exception as exc:
         log.exception("job %s #%s failed", row["job"], row["id"])
-        failed = row["attempts"] >= MAX_ATTEMPTS
-        await OutboxJob.update(
-            {
-                OutboxJob.status: "failed" if failed else "pending",
-                OutboxJob.last_error: f"{type(exc).__name__}: {exc}"[:2000],
-                OutboxJob.available_at: datetime.now(UTC) + timedelta(seconds=2 ** row["attempts"]),
-            }
-        ).where(OutboxJob.id == row["id"])
+        final = row["attempts"] >= job_settings().max_tries
+        await mark_failed(row["id"], exc, final=final, retry_status="pending", attempt=row["attempts"])
         return False
-    await OutboxJob.update({OutboxJob.status: "done", OutboxJob.done_at: datetime.now(UTC)}).where(OutboxJob.id == row["id"])
+    await mark_done(row["id"])
     return True
 
 
@@ -81,23 +72,26 @@ async def drain(max_rounds: int = 100) -> int:
         batch = await claim_due()
         if not batch:
             break
-        for row in batch:
+        for row in sorted(batch, key=lambda r: r["id"]):
             await run_one(row)
             ran += 1
     return ran
 
 
 async def _loop(poll_seconds: float) -> None:
+    from core.jobs import cron
+
     assert _wake is not None
+    ticker = cron.Ticker()
     while True:
         try:
+            if job_settings().cron:
+                await ticker.tick(datetime.now(UTC))
             await drain()
         except Exception:  # the loop must outlive a broken database moment
             log.exception("outbox runner round failed")
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(_wake.wait(), timeout=poll_seconds)
-        except TimeoutError:
-            pass
         _wake.clear()
 
 
@@ -113,9 +107,7 @@ async def stop_in_process() -> None:
     global _wake, _task
     if _task is not None:
         _task.cancel()
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             await _task
-        except asyncio.CancelledError:
-            pass
     _task = None
     _wake = None

@@ -1,0 +1,77 @@
+"""Running one outbox row: the part shared by the in-process runner and the arq worker.
+
+A row is done once its function returned; running a done row again does nothing, so a
+second delivery of the same arq job, or a runner that re-claims a row, is harmless. Job
+functions are idempotent anyway (a worker can die after the work and before ``done``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from core.db import write_transaction
+from core.jobs.registry import job_function
+from core.jobs.tables import OutboxJob
+
+log = logging.getLogger("jiefen.jobs")
+
+
+def decode(payload: Any) -> dict[str, Any]:
+    return json.loads(payload) if isinstance(payload, str) else (payload or {})
+
+
+async def call(row: dict[str, Any]) -> None:
+    function = job_function(row["job"])
+    if function is None:
+        raise LookupError(f"no job function named {row['job']!r}")
+    await function(decode(row["payload"]))
+
+
+async def mark_done(row_id: int) -> None:
+    async with write_transaction():
+        await OutboxJob.update({OutboxJob.status: "done", OutboxJob.done_at: datetime.now(UTC)}).where(OutboxJob.id == row_id)
+
+
+async def mark_failed(row_id: int, exc: BaseException, *, final: bool, retry_status: str, attempt: int) -> None:
+    """Record the error; a final failure is kept as ``failed`` for a person to retry."""
+    async with write_transaction():
+        await OutboxJob.update(
+            {
+                OutboxJob.status: "failed" if final else retry_status,
+                OutboxJob.last_error: f"{type(exc).__name__}: {exc}"[:2000],
+                OutboxJob.available_at: datetime.now(UTC) + backoff(attempt),
+            }
+        ).where((OutboxJob.id == row_id) & (OutboxJob.status != "done"))
+
+
+def backoff(attempt: int) -> timedelta:
+    return timedelta(seconds=min(2 ** max(attempt, 1), 600))
+
+
+async def run_from_queue(row_id: int, job_try: int, max_tries: int) -> str:
+    """Run the row an arq job points at; raises ``arq.Retry`` to be tried again later."""
+    from arq import Retry
+
+    async with write_transaction():
+        started = await (
+            OutboxJob.update({OutboxJob.status: "running", OutboxJob.started_at: datetime.now(UTC), OutboxJob.attempts: OutboxJob.attempts + 1})
+            .where((OutboxJob.id == row_id) & OutboxJob.status.is_in(["pending", "enqueued", "running"]))
+            .returning(OutboxJob.id, OutboxJob.job, OutboxJob.payload, OutboxJob.attempts)
+        )
+    if not started:
+        return "skipped"  # done, failed for good, or gone
+    row = started[0]
+    try:
+        await call(row)
+    except Exception as exc:
+        log.exception("job %s #%s failed (try %s of %s)", row["job"], row_id, job_try, max_tries)
+        final = job_try >= max_tries
+        await mark_failed(row_id, exc, final=final, retry_status="enqueued", attempt=job_try)
+        if final:
+            return "failed"
+        raise Retry(defer=backoff(job_try)) from exc
+    await mark_done(row_id)
+    return "done"

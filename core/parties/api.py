@@ -1,0 +1,128 @@
+"""The party API (``/api/v1/party``) for mini-programs and apps: the same operations as the
+pages. Authentication is a party session (``Authorization: Bearer jp_…``) opened by a code."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from msgspec import Meta, Struct
+
+from core.errors import NotFound
+from core.parties import apply, feedback, roster, signing, tracking
+from core.parties.auth import bearer, client_ip, party_context, throttle
+from core.parties.view import case_view
+
+
+class CodeIn(Struct, kw_only=True, forbid_unknown_fields=True):
+    phone: Annotated[str, Meta(min_length=5, max_length=40)]
+    purpose: Literal["apply"] = "apply"
+
+
+class TrackCodeIn(Struct, kw_only=True, forbid_unknown_fields=True):
+    token: Annotated[str, Meta(min_length=1, max_length=100)]
+
+
+class TrackVerifyIn(Struct, kw_only=True, forbid_unknown_fields=True):
+    token: Annotated[str, Meta(min_length=1, max_length=100)]
+    code: Annotated[str, Meta(max_length=10)]
+
+
+async def uploaded(data: dict[str, Any], name: str = "photos") -> list[tuple[str, bytes]]:
+    value = data.get(name)
+    files = value if isinstance(value, list) else [value]
+    return [(f.filename or "photo", await f.read()) for f in files if isinstance(f, UploadFile) and f.filename]
+
+
+class PartyController(Controller):
+    path = "/api/v1/party"
+    tags = ["party"]
+
+    @get("/centres", summary="Mediation centres one can apply to")
+    async def centres(self) -> dict[str, Any]:
+        return {"items": [{"id": c["id"], "name": c["name"]} for c in await roster.centres()]}
+
+    @get("/dispute-types", summary="Dispute types")
+    async def dispute_types(self, lang: str = "zh_CN") -> dict[str, Any]:
+        return {"items": await roster.dispute_types(lang)}
+
+    @get("/centres/{centre_id:int}/mediators", summary="Mediator cards to choose from (点单): specialties, organisation, grade, rating, load")
+    async def mediators(self, centre_id: int, lang: str = "zh_CN") -> dict[str, Any]:
+        centre = await roster.centre(centre_id)
+        if centre is None:
+            raise NotFound("Unknown organisation.")
+        return {"items": await roster.mediator_cards(centre, lang)}
+
+    @get("/centres/{centre_id:int}/places", summary="Villages and communities under a centre")
+    async def places(self, centre_id: int) -> dict[str, Any]:
+        centre = await roster.centre(centre_id)
+        if centre is None:
+            raise NotFound("Unknown organisation.")
+        return {"items": await roster.places(centre)}
+
+    @post("/codes", summary="Send a one-time code to the applicant's phone", status_code=202)
+    async def send_code(self, data: CodeIn, request: Request[Any, Any, Any]) -> dict[str, Any]:
+        await throttle(request)
+        from core.parties import otp
+
+        return await otp.issue(data.phone, data.purpose, ip=client_ip(request))
+
+    @post("/applications", summary="Apply for mediation with the code (send an Idempotency-Key)", status_code=201)
+    async def apply(self, data: apply.ApplicationIn, request: Request[Any, Any, Any]) -> dict[str, Any]:
+        await throttle(request)
+        return await apply.submit(data, ip=client_ip(request), idempotency_key=request.headers.get("idempotency-key", ""))
+
+    @post("/tracking/code", summary="Send a code to the phone of a tracking link's party", status_code=202)
+    async def tracking_code(self, data: TrackCodeIn, request: Request[Any, Any, Any]) -> dict[str, Any]:
+        await throttle(request)
+        return await tracking.send_code(data.token, client_ip(request))
+
+    @post("/tracking/session", summary="Open a party session with the tracking token and the code", status_code=201)
+    async def open_session(self, data: TrackVerifyIn, request: Request[Any, Any, Any]) -> dict[str, Any]:
+        await throttle(request)
+        return await tracking.verify_code(data.token, data.code, client_ip(request))
+
+    @delete("/session", summary="End the party session", status_code=204)
+    async def end_session(self, request: Request[Any, Any, Any]) -> None:
+        token = bearer(request)
+        if token:
+            await tracking.end_session(token)
+
+    @get("/case", summary="My case: state in plain words, next step and deadline, mediator, sessions, agreement")
+    async def case(self, request: Request[Any, Any, Any]) -> dict[str, Any]:
+        return await case_view(await party_context(request))
+
+    @get("/case/sessions/{session_id:int}/ics", summary="A session as an iCalendar file", media_type="text/calendar")
+    async def ics(self, session_id: int, request: Request[Any, Any, Any]) -> Response[bytes]:
+        body = await feedback.session_ics(await party_context(request), session_id)
+        return Response(body, media_type="text/calendar; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="session-{session_id}.ics"'})
+
+    @post("/case/evidence", summary="Add photos (multipart, field `photos`)", status_code=201)
+    async def evidence(
+        self, request: Request[Any, Any, Any], data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)],
+    ) -> dict[str, Any]:
+        ctx = await party_context(request)
+        return {"items": await feedback.add_photos(ctx, await uploaded(data))}
+
+    @post("/case/rating", summary="Rate the service (评单) and answer the follow-up", status_code=201)
+    async def rating(self, data: feedback.RatingIn, request: Request[Any, Any, Any]) -> dict[str, Any]:
+        return await feedback.rate(await party_context(request), data)
+
+    @post("/case/messages", summary="Leave a question for the mediator", status_code=201)
+    async def message(self, data: feedback.MessageIn, request: Request[Any, Any, Any]) -> dict[str, Any]:
+        return await feedback.leave_message(await party_context(request), data)
+
+    @post("/case/withdraw", summary="Withdraw the application", status_code=200)
+    async def withdraw(self, data: feedback.WithdrawIn, request: Request[Any, Any, Any]) -> dict[str, Any]:
+        return await feedback.withdraw(await party_context(request), data)
+
+    @get("/case/agreement.pdf", summary="The agreement as PDF, once issued", media_type="application/pdf")
+    async def agreement_pdf(self, request: Request[Any, Any, Any]) -> Response[bytes]:
+        ctx = await party_context(request)
+        pdf = await signing.agreement_pdf(ctx.case_id)
+        if pdf is None:
+            raise NotFound()
+        return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": 'attachment; filename="agreement.pdf"'})

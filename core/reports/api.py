@@ -1,0 +1,73 @@
+"""Reports API: kept reports, live figures for any period, and the deadline board."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, get, post
+from litestar.di import Provide
+from litestar.params import Parameter
+
+from core.actors import Actor
+from core.api.deps import current_actor
+from core.errors import BadRequest, NotFound
+from core.notifications.api import organisation_for_admin
+from core.reports import service
+from core.reports.tables import KINDS
+
+READERS = frozenset({"supervisor", "admin", "window_staff"})
+
+
+class ComputeIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    organisation_id: int
+    kind: str
+    period_start: date
+
+
+def _kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise BadRequest("Unknown report kind.")
+    return kind
+
+
+class ReportController(Controller):
+    path = "/api/v1/reports"
+    tags = ["reports"]
+    dependencies = {"actor": Provide(current_actor)}
+
+    @get("/", summary="Kept reports of an organisation, newest first")
+    async def list_reports(
+        self, actor: Actor, organisation_id: int, kind: str | None = None, limit: Annotated[int, Parameter(ge=1, le=366)] = 30,
+    ) -> dict[str, Any]:
+        org = await organisation_for_admin(actor, organisation_id, READERS)
+        return {"items": await service.list_reports(org["id"], _kind(kind) if kind else None, limit)}
+
+    @get("/{report_id:int}", summary="One kept report with its figures")
+    async def one(self, actor: Actor, report_id: int) -> dict[str, Any]:
+        report = await service.get_report(report_id)
+        if report is None:
+            raise NotFound()
+        await organisation_for_admin(actor, report["organisation"], READERS)
+        return report
+
+    @get("/live", summary="Figures for any period, computed now (not kept)")
+    async def live(self, actor: Actor, organisation_id: int, start: date, end: date) -> dict[str, Any]:
+        org = await organisation_for_admin(actor, organisation_id, READERS)
+        if end <= start or (end - start).days > 366:
+            raise BadRequest("The period must be between one day and a year.")
+        return await service.figures(org["path"], start, end)
+
+    @post("/compute", summary="Compute (again) and keep the report of a period", status_code=200)
+    async def compute(self, actor: Actor, data: ComputeIn) -> dict[str, Any]:
+        org = await organisation_for_admin(actor, data.organisation_id, frozenset({"supervisor", "admin"}))
+        return await service.store(org, _kind(data.kind), data.period_start, replace=True)
+
+    @get("/deadlines", summary="Live deadlines by warning colour and cases under supervision")
+    async def deadlines(self, actor: Actor, organisation_id: int) -> dict[str, Any]:
+        org = await organisation_for_admin(actor, organisation_id, READERS)
+        return await service.deadline_board(org["path"])
+
+
+ROUTES = [ReportController]

@@ -1,0 +1,13 @@
+import os
+
+from piccolo.conf.apps import AppConfig
+
+from core.reports.tables import Report
+
+APP_CONFIG = AppConfig(
+    app_name="reports",
+    migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
+    table_classes=[Report],
+    migration_dependencies=["core.piccolo_app"],
+    commands=[],
+)

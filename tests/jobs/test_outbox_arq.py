@@ -1,0 +1,195 @@
+"""The outbox with a real Redis and a real ``jiefen worker``: enqueued once per row, nothing
+lost while Redis is down, a job whose worker was killed completes later."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+import pytest
+
+from core.db import write_transaction
+from core.jobs import relay
+from core.jobs.outbox import enqueue
+from core.jobs.tables import OutboxJob
+from tests.factories import application
+from tests.jobs import helpers
+
+pytestmark = [pytest.mark.db, pytest.mark.redis, pytest.mark.slow]
+
+
+@pytest.fixture(autouse=True)
+def _needs_redis() -> None:
+    if not helpers.redis_available():
+        pytest.skip("no Redis on 127.0.0.1:6379")
+
+
+@pytest.fixture
+async def plugin():
+    with helpers.test_plugin() as module:
+        yield module
+
+
+async def _rows(job: str, ids: list[int]) -> list[dict]:
+    return await OutboxJob.select().where((OutboxJob.job == job) & OutboxJob.id.is_in(ids)).order_by(OutboxJob.id)
+
+
+async def _echo_rows(marks: str, n: int) -> list[int]:
+    ids = []
+    async with write_transaction():
+        for i in range(n):
+            ids.append(await enqueue("jftest_echo", {"marks": marks, "n": i}))
+    return ids
+
+
+async def test_each_row_is_enqueued_once(plugin):
+    from arq import create_pool
+    from arq.connections import RedisSettings
+
+    queue, marks = helpers.new_queue(), helpers.temp_file("jf-marks-")
+    await relay.use(helpers.SHARED_REDIS, queue)
+    try:
+        ids = await _echo_rows(marks, 20)
+        # Three relays at once (three app processes), then a forced resend of every row.
+        await asyncio.gather(relay.relay_once(), relay.relay_once(), relay.relay_once())
+        async with write_transaction():
+            await OutboxJob.update({OutboxJob.status: "pending"}).where(OutboxJob.id.is_in(ids))
+        await relay.relay_once()
+        redis = await create_pool(RedisSettings.from_dsn(helpers.SHARED_REDIS))
+        try:
+            queued = [q.decode() for q in await redis.zrange(queue, 0, -1)]
+            # (Rows other tests left pending go along; ours are each queued, under their id.)
+            assert {relay.arq_job_id(i, queue) for i in ids} <= set(queued)
+            assert await redis.exists(*[f"arq:job:{relay.arq_job_id(i, queue)}" for i in ids]) == len(ids)
+        finally:
+            await redis.aclose()
+        assert {r["status"] for r in await _rows("jftest_echo", ids)} == {"enqueued"}
+
+        worker = helpers.Worker(helpers.SHARED_REDIS, queue).start()
+        try:
+            async def all_done() -> bool:
+                return {r["status"] for r in await _rows("jftest_echo", ids)} == {"done"}
+
+            await helpers.wait_until(all_done, 60, "the echo jobs")
+        finally:
+            worker.stop()
+        runs = Counter(helpers.lines(marks))
+        assert len(runs) == 20 and set(runs.values()) == {1}, runs
+        assert {r["attempts"] for r in await _rows("jftest_echo", ids)} == {1}
+    finally:
+        await relay.use(None)
+
+
+async def test_redis_down_during_intake_then_back(plugin, town, login, sent_file):
+    """Intake keeps working while Redis is down; once it is back every job runs once."""
+    from tests.notifications.helpers import no_quiet_hours
+
+    await no_quiet_hours(town)
+    server, queue = helpers.RedisServer(6390), helpers.new_queue()
+    server.start()
+    await relay.use(server.url, queue)
+    worker = helpers.Worker(server.url, queue).start()
+    try:
+        server.stop()  # Redis goes away
+        desk = await login(town.users["window"])
+        case_ids = []
+        for _ in range(3):
+            resp = await desk.post("/api/v1/cases", json=application(town, accept_now=True, rights_notified=True, consent=True))
+            assert resp.status_code == 201, resp.text
+            case_ids.append(resp.json()["id"])
+        with pytest.raises(Exception):  # noqa: B017  (connection refused, whatever the client calls it)
+            await relay.relay_once()
+        rows = await OutboxJob.select().where(OutboxJob.case_id.is_in(case_ids))
+        assert rows and {r["status"] for r in rows} == {"pending"}, "a failed hand-over leaves the rows waiting"
+
+        server.start()  # back, empty
+
+        async def drained() -> bool:
+            try:
+                await relay.relay_once()
+            except Exception:
+                return False
+            rows = await OutboxJob.select(OutboxJob.status).where(OutboxJob.case_id.is_in(case_ids))
+            return {r["status"] for r in rows} == {"done"}
+
+        try:
+            await helpers.wait_until(drained, 90, "the outbox to drain")
+        except AssertionError:
+            raise AssertionError(worker.output()) from None
+        rows = await OutboxJob.select().where(OutboxJob.case_id.is_in(case_ids))
+        assert {r["attempts"] for r in rows} == {1}, "no job ran twice"
+        jobs = Counter(r["job"] for r in rows)
+        assert jobs["deliver_event"] == 6 and jobs["notify_event"] == 6  # submit + accept per case
+        sent = helpers.lines(sent_file)
+        accepted = [k for k in sent if ":party:" in k]
+        assert len(sent) == len(set(sent)), "a message went out twice"
+        assert accepted, "the parties were told of the acceptance"
+    finally:
+        worker.stop()
+        server.stop()
+        await relay.use(None)
+
+
+async def test_worker_killed_mid_job_completes_later(plugin):
+    queue, marks = helpers.new_queue(), helpers.temp_file("jf-marks-")
+    await relay.use(helpers.SHARED_REDIS, queue)
+    # A short timeout so the killed job's "in progress" mark lapses in 2 + 10 s.
+    first = helpers.Worker(helpers.SHARED_REDIS, queue, JIEFEN_JOBS_TIMEOUT="2").start()
+    second = helpers.Worker(helpers.SHARED_REDIS, queue, JIEFEN_JOBS_TIMEOUT="2")
+    try:
+        async with write_transaction():
+            row_id = await enqueue("jftest_slow", {"marks": marks, "n": 1, "seconds": 1.5})
+        await relay.relay_once()
+
+        async def started() -> bool:
+            return "start 1" in helpers.lines(marks)
+
+        await helpers.wait_until(started, 30, "the slow job to start")
+        first.kill()
+        assert helpers.lines(marks) == ["start 1"]
+        assert (await OutboxJob.select(OutboxJob.status).where(OutboxJob.id == row_id).first())["status"] == "running"
+        second.start()
+
+        async def done() -> bool:
+            row = await OutboxJob.select(OutboxJob.status).where(OutboxJob.id == row_id).first()
+            return row["status"] == "done"
+
+        try:
+            await helpers.wait_until(done, 60, "the killed job to complete")
+        except AssertionError:
+            raise AssertionError(second.output()) from None
+        assert helpers.lines(marks) == ["start 1", "start 1", "done 1"]
+        row = await OutboxJob.select().where(OutboxJob.id == row_id).first()
+        assert row["attempts"] == 2
+    finally:
+        first.stop()
+        second.stop()
+        await relay.use(None)
+
+
+async def test_jobs_lost_by_redis_are_sent_again(plugin):
+    """Redis restarted without persistence forgets its queue; the relay sends the rows again."""
+    server, queue, marks = helpers.RedisServer(6391), helpers.new_queue(), helpers.temp_file("jf-marks-")
+    server.start()
+    await relay.use(server.url, queue)
+    worker = None
+    try:
+        ids = await _echo_rows(marks, 5)
+        assert await relay.relay_once() >= 5
+        server.stop()
+        server.start()  # the queue is gone
+        worker = helpers.Worker(server.url, queue, JIEFEN_JOBS_RESEND_AFTER="2").start()
+
+        async def all_done() -> bool:
+            return {r["status"] for r in await _rows("jftest_echo", ids)} == {"done"}
+
+        try:
+            await helpers.wait_until(all_done, 60, "the lost jobs to be sent again")
+        except AssertionError:
+            raise AssertionError(worker.output()) from None
+        assert sorted(helpers.lines(marks)) == sorted(f"ran {i}" for i in range(5))
+    finally:
+        if worker:
+            worker.stop()
+        server.stop()
+        await relay.use(None)

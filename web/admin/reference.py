@@ -1,0 +1,102 @@
+"""Dispute types, plugin switches per town, and the deadline policies in force."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.di import Provide
+
+from core.actors import Actor
+from core.deadlines import DEFAULT_POLICIES
+from core.errors import Conflict, JiefenError, NotFound
+from core.plugins import switches
+from core.roster.tables import DisputeType
+from web import queries
+from web.admin.common import MANAGE_TABS, admin_actor
+from web.forms import FormError, checked, flat, message_for, optional_int
+from web.render import page, redirect, translator
+
+
+async def _types_context(actor: Actor, **extra: Any) -> dict[str, Any]:
+    return {"tabs": MANAGE_TABS, "tab": "types", "types": await queries.dispute_types(active_only=False), "error": "", "v": {}, **extra}
+
+
+class ReferencePages(Controller):
+    path = "/manage"
+    dependencies = {"actor": Provide(admin_actor)}
+
+    @get("/types", name="manage_types")
+    async def types(self, request: Request[Any, Any, Any], actor: Actor) -> Any:
+        return page(request, actor, "manage/types.html", await _types_context(actor))
+
+    @post("/types", name="manage_types_create")
+    async def create_type(self, request: Request[Any, Any, Any], actor: Actor) -> Any:
+        v = flat(await request.form())
+        try:
+            code = v.get("code", "").strip().lower()
+            if not re.fullmatch(r"[a-z][a-z0-9_]{1,39}", code):
+                raise FormError("The code uses lower-case letters, digits and _ (e.g. fishing_rights).", "code")
+            if not v.get("label_zh", "").strip():
+                raise FormError("{field} is required.", "label_zh", field=translator(actor.locale)("Chinese name"))
+            if await DisputeType.exists().where(DisputeType.code == code):
+                raise Conflict("This code is taken.")
+            last = await DisputeType.select(DisputeType.sort_order).order_by(DisputeType.sort_order, ascending=False).first()
+            await DisputeType.insert(DisputeType(
+                code=code, label_zh=v["label_zh"].strip()[:60], label_en=v.get("label_en", "").strip()[:80] or code,
+                sensitive=checked(v, "sensitive"), sort_order=(last["sort_order"] if last else 0) + 10, added_by="admin",
+            ))
+        except JiefenError as exc:
+            message, _field = message_for(exc, translator(actor.locale))
+            return page(request, actor, "manage/types.html", await _types_context(actor, error=message, v=v), status=exc.status_code)
+        return redirect(request, "/admin/manage/types")
+
+    @post("/types/{code:str}/active", name="manage_types_active")
+    async def toggle_type(self, request: Request[Any, Any, Any], actor: Actor, code: str) -> Any:
+        row = await DisputeType.select(DisputeType.active).where(DisputeType.code == code).first()
+        if row is None:
+            raise NotFound()
+        await DisputeType.update({DisputeType.active: not row["active"]}).where(DisputeType.code == code)
+        return redirect(request, "/admin/manage/types")
+
+    @get("/plugins", name="manage_plugins")
+    async def plugins(self, request: Request[Any, Any, Any], actor: Actor) -> Any:
+        return page(request, actor, "manage/plugins.html", await self._plugins_context(actor))
+
+    @post("/plugins", name="manage_plugins_set")
+    async def set_plugin(self, request: Request[Any, Any, Any], actor: Actor) -> Any:
+        v = flat(await request.form())
+        state = v.get("state", "")
+        enabled = True if state == "on" else False if state == "off" else None
+        try:
+            await switches.set_switch(actor, v.get("plugin", ""), optional_int(v.get("organisation_id"), "organisation_id") or -1, enabled, v.get("note", "")[:500])
+        except JiefenError as exc:
+            message, _field = message_for(exc, translator(actor.locale))
+            return page(request, actor, "manage/plugins.html", await self._plugins_context(actor, error=message), status=exc.status_code)
+        return redirect(request, "/admin/manage/plugins")
+
+    @staticmethod
+    async def _plugins_context(actor: Actor, **extra: Any) -> dict[str, Any]:
+        towns = [o for o in await queries.subtree(actor, tree_only=True) if o["type_code"] in ("county", "town")]
+        return {"tabs": MANAGE_TABS, "tab": "plugins", "plugins": await switches.list_switches(actor), "towns": towns, "error": "", **extra}
+
+    @get("/deadlines", name="manage_deadlines")
+    async def deadlines(self, request: Request[Any, Any, Any], actor: Actor) -> Any:
+        policies = [
+            {"kind": p.kind, "duration": p.duration, "unit": p.unit, "starts_on": sorted(p.starts_on), "stops_on": sorted(p.stops_on)}
+            for p in DEFAULT_POLICIES
+        ]
+        # A town's own rules (set through /api/v1/deadline-policies), at and above this level.
+        from core.deadlines.tables import DeadlinePolicyRule
+
+        rules = await DeadlinePolicyRule.select(
+            *DeadlinePolicyRule.all_columns(), DeadlinePolicyRule.organisation.name.as_alias("org_name"),
+            DeadlinePolicyRule.organisation.path.as_alias("org_path"),
+        ).order_by(DeadlinePolicyRule.id)
+        rules = [r for r in rules if (r["org_path"] or "\0").startswith(actor.org_path) or actor.org_path.startswith(r["org_path"] or "\0")]
+        types = await queries.dispute_types(active_only=False)
+        return page(request, actor, "manage/deadlines.html", {
+            "tabs": MANAGE_TABS, "tab": "deadlines", "policies": policies, "rules": rules,
+            "type_label": queries.type_label(types, actor.locale),
+        })

@@ -1,0 +1,30 @@
+"""The admin's routes, listed in ``core.api.app.ROUTE_MODULES``."""
+
+from __future__ import annotations
+
+from litestar import Router
+from litestar.datastructures import ResponseHeader
+from litestar.static_files import create_static_files_router
+
+from web import STATIC_DIR
+from web.admin import MANAGEMENT_ROUTES
+from web.auth import AuthPages
+from web.case_page import CasePages
+from web.deps import EXCEPTION_HANDLERS
+from web.intake import IntakePages, ReceiptPage
+from web.queue import QueuePages
+
+admin = Router(
+    path="/admin",
+    route_handlers=[AuthPages, QueuePages, IntakePages, ReceiptPage, CasePages, *MANAGEMENT_ROUTES],
+    exception_handlers=EXCEPTION_HANDLERS,
+    include_in_schema=False,
+    response_headers=[
+        ResponseHeader(name="X-Frame-Options", value="DENY"), ResponseHeader(name="Referrer-Policy", value="same-origin"),
+        ResponseHeader(name="Cache-Control", value="no-store"),
+    ],
+)
+
+static = create_static_files_router(path="/static", directories=[STATIC_DIR], name="static", include_in_schema=False)
+
+ROUTES = [admin, static]
