@@ -13,6 +13,10 @@ os.environ["JIEFEN_DATA_DIR"] = str(_tmp)
 _pg = os.environ.get("JIEFEN_TEST_DATABASE_URL") or (
     os.environ.get("JIEFEN_DATABASE_URL") if os.environ.get("JIEFEN_DATABASE_URL", "").startswith("postgres") else ""
 )
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _pg and _worker:
+    # Each xdist worker gets its own database.
+    _pg = f"{_pg}_{_worker}"
 if _pg:
     os.environ["JIEFEN_DATABASE_URL"] = _pg
 else:

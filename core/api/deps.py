@@ -36,7 +36,10 @@ async def _resolve(request: Request[Any, Any, Any]) -> Actor | None:
     auth = request.headers.get("authorization", "")
     key = request.headers.get("x-api-key") or (auth[7:].strip() if auth.lower().startswith("bearer ") else "")
     if key:
+        from core.integrations.keys import enforce_rate_limit
+
         actor = await actor_for_api_key(key)
+        await enforce_rate_limit(actor)
         return _with_locale(actor, request)
     token = request.cookies.get(SESSION_COOKIE)
     if not token:

@@ -1,8 +1,8 @@
 """The case-event observer that feeds webhooks, written as a built-in plugin.
 
-INTEGRATION POINT (plugin host): this module belongs in ``DEFAULT_PLUGINS``
-(``core/plugins/manager.py``) so every process, the arq worker included, sees it. Until then
-``ensure_registered()`` adds it to the running manager when the app is built.
+It is one of the host's ``DEFAULT_PLUGINS`` (``core/plugins/manager.py``), so every process,
+the arq worker included, sees it; ``ensure_registered()`` only matters for a manager that a
+test rebuilt without it.
 """
 
 from __future__ import annotations

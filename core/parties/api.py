@@ -7,11 +7,14 @@ from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import UploadFile
+from litestar.di import Provide
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from msgspec import Meta, Struct
 
-from core.errors import NotFound
+from core.actors import Actor
+from core.api.deps import current_actor
+from core.errors import Forbidden, NotFound
 from core.parties import apply, feedback, roster, signing, tracking
 from core.parties.auth import bearer, client_ip, party_context, throttle
 from core.parties.view import case_view
@@ -126,3 +129,26 @@ class PartyController(Controller):
         if pdf is None:
             raise NotFound()
         return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": 'attachment; filename="agreement.pdf"'})
+
+
+class StaffLinkController(Controller):
+    """Staff hand a party (a respondent, or an applicant who lost the link) a new tracking link."""
+
+    path = "/api/v1/cases/{case_id:int}/parties/{party_id:int}/tracking-link"
+    tags = ["party"]
+    dependencies = {"actor": Provide(current_actor)}
+
+    @post("/", summary="A new tracking link for a party (shown once; earlier links of the party stop working)", status_code=201)
+    async def issue(self, case_id: int, party_id: int, actor: Actor) -> dict[str, Any]:
+        from core.cases.access import may_reveal
+        from core.cases.service import get_case
+        from core.cases.tables import Party
+
+        case = await get_case(case_id, actor)
+        if not may_reveal(actor, case):
+            raise Forbidden()
+        party = await Party.select(Party.id, Party.phone).where((Party.id == party_id) & (Party.case == case_id)).first()
+        if party is None:
+            raise NotFound("No such party on this case.")
+        token = await tracking.new_link(case_id, party_id, replace=True)
+        return {"tracking_token": token, "tracking_url": tracking.tracking_url(token)}

@@ -6,11 +6,10 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from litestar import Request, Response
+from litestar import Request
 
 from core.errors import Forbidden
 from core.parties import tracking
-from core.parties.settings import party_settings
 from core.ratelimit import hit
 from core.settings import get_settings
 
@@ -42,10 +41,3 @@ async def party_context(request: Request[Any, Any, Any], *, link_token: str | No
         if not hmac.compare_digest(str(sent), ctx.csrf):
             raise Forbidden("The form has expired. Reload the page and try again.")
     return ctx
-
-
-def set_cookie(response: Response[Any], token: str) -> None:
-    secure = get_settings().base_url.startswith("https://")
-    response.set_cookie(
-        COOKIE, token, max_age=party_settings().session_minutes * 60, httponly=True, samesite="lax", secure=secure, path="/",
-    )

@@ -19,7 +19,7 @@ from core.settings import SettingsError, get_settings
 log = logging.getLogger("jiefen.plugins")
 
 # Built-in defaults: always on, registered first so any plugin can override them.
-DEFAULT_PLUGINS = ("core.defaults.numbering", "core.defaults.dispatch", "core.defaults.signer")
+DEFAULT_PLUGINS = ("core.defaults.numbering", "core.defaults.dispatch", "core.defaults.signer", "core.integrations.observer")
 # Paths the host itself uses under /api/v1/plugins/ (core.plugins.api): no plugin takes these names.
 RESERVED_NAMES = frozenset({"switches", "deliveries", "cases", "widgets"})
 # A name appears in URLs, table prefixes and JIEFEN_PLUGIN_<NAME>_* variables.

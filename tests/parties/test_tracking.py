@@ -180,3 +180,32 @@ async def test_party_adds_photos_by_api(app, pc, codes, town):
     )
     assert resp.status_code == 201, resp.text
     assert resp.json()["items"][0]["content_type"] == "image/png"
+
+
+async def test_staff_give_the_respondent_a_link(app, pc, codes, town, login):
+    from tests.parties.conftest import mobile
+
+    respondent_phone = mobile()
+    async with party_client(app) as client:
+        applied = await apply_online(
+            client, codes, town, respondent={"name": "赵大宝", "phone": respondent_phone, "kind": "person"},
+        )
+    respondent = await Party.select(Party.id).where((Party.case == applied["case_id"]) & (Party.role == "respondent")).first()
+    url = f"/api/v1/cases/{applied['case_id']}/parties/{respondent['id']}/tracking-link"
+    desk = await login(town.users["window"])
+    made = await desk.post(url)
+    assert made.status_code == 201, made.text
+    token = made.json()["tracking_token"]
+    session = await open_session(pc, codes, token, respondent_phone)
+    view = (await pc.get("/api/v1/party/case", headers={"Authorization": f"Bearer {session}"})).json()
+    own = next(p for p in view["parties"] if p["own"])
+    other = next(p for p in view["parties"] if not p["own"])
+    assert own["role"] == "respondent" and own["name"] == "赵大宝"
+    assert other["role"] == "applicant" and other["name"] == "王**"
+    # A new link replaces the old one; staff of another town cannot make one.
+    again = (await desk.post(url)).json()["tracking_token"]
+    assert (await pc.get(f"/track/{token}")).status_code == 404 and (await pc.get(f"/track/{again}")).status_code == 200
+    from tests.factories import make_town
+
+    stranger = await login((await make_town()).users["window"])
+    assert (await stranger.post(url)).status_code == 404
