@@ -150,6 +150,7 @@ async def drive(args: argparse.Namespace, centres: list[tuple[int, list[int]]]) 
     env = {
         "JIEFEN_DATABASE_URL": url, "BENCH_BARE_DATABASE_URL": url,
         "JIEFEN_INTAKE_RATE_LIMIT_PER_MINUTE": "100000000", "PYTHONPATH": str(benchlib.ROOT),
+        **dict(kv.split("=", 1) for kv in args.app_env),
     }
     uvicorn = [benchlib.PYTHON, "-m", "uvicorn", "--host", "127.0.0.1", "--no-access-log", "--log-level", "warning"]
     app_port, bare_port = benchlib.free_port(), benchlib.free_port()
@@ -157,7 +158,7 @@ async def drive(args: argparse.Namespace, centres: list[tuple[int, list[int]]]) 
     logs.mkdir(parents=True, exist_ok=True)
     totals = {"bare": benchlib.LoadResult("bare"), "app": benchlib.LoadResult("app")}
     rss: dict[str, float] = {}
-    print(f"intake_db {'sqlite' if url.startswith('sqlite') else 'postgresql'} clients {args.clients} "
+    print(f"intake_db {'sqlite' if url.startswith('sqlite') else 'postgresql'} app_env {args.app_env} clients {args.clients} "
           f"seconds {args.seconds} rounds {args.rounds} load_before {benchlib.load_average()}", flush=True)
     with benchlib.server([*uvicorn, "--port", str(app_port), "core.api.asgi:app"], env, app_port, log=logs / "intake_app.log") as app, \
          benchlib.server([*uvicorn, "--port", str(bare_port), "--app-dir", str(Path(__file__).parent), "--factory",
@@ -189,6 +190,8 @@ def main() -> None:
     parser.add_argument("--max-requests", type=int, default=1_000_000, help="per app per round")
     parser.add_argument("--rounds", type=int, default=2, help="bare then app, this many times (noise hits both)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--app-env", action="append", default=[], metavar="KEY=VALUE",
+                        help="extra environment for the app, e.g. JIEFEN_REDIS_URL=redis://127.0.0.1:6379/15 (jobs to Redis)")
     parser.add_argument("--log-dir", default=str(benchlib.ROOT / "var" / "bench"))
     args = parser.parse_args()
     centres = asyncio.run(prepare(args.database_url))

@@ -32,7 +32,10 @@ def rss_mb(pid: int | None = None) -> float:
         return float(psutil.Process(pid or os.getpid()).memory_info().rss) / 2**20
     except ImportError:
         pass
-    status = Path(f"/proc/{pid or 'self'}/status").read_text()
+    try:
+        status = Path(f"/proc/{pid or 'self'}/status").read_text()
+    except OSError:
+        return float("nan")  # the process is gone
     for line in status.splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
@@ -147,7 +150,7 @@ async def run_load(name: str, port: int, make_request: Callable[[int], bytes], *
                 t = time.perf_counter()
                 try:
                     status = await asyncio.wait_for(_one_request(reader, writer, make_request(n)), 30)
-                except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError, ValueError):
+                except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
                     result.errors += 1
                     writer.close()
                     reader, writer = await asyncio.open_connection("127.0.0.1", port)

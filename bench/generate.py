@@ -226,15 +226,15 @@ def build_tree(n_counties: int, seed: int, org_base: int, user_base: int, mediat
 class Clock:
     """Submission i of n happens at a time that grows denser towards now (volume rises ~3x)."""
 
-    def __init__(self, n: int, now: datetime) -> None:
+    def __init__(self, n: int, now: datetime, zone_name: str = "Asia/Shanghai") -> None:
         self.n = n
         self.end = now - timedelta(minutes=10)
         self.start = self.end - timedelta(days=365 * YEARS)
         self.span = (self.end - self.start).total_seconds()
-        # The first index of each calendar year (Asia/Shanghai) for per-year case numbers.
+        # The first index of each local calendar year, for per-year case numbers (as next_number).
         from zoneinfo import ZoneInfo
 
-        zone = ZoneInfo("Asia/Shanghai")
+        zone = ZoneInfo(zone_name)
         self.zone = zone
         self.year_first: dict[int, int] = {}
         for year in range(self.start.astimezone(zone).year, self.end.astimezone(zone).year + 1):
@@ -351,10 +351,8 @@ def generate_chunk(ctx: Ctx, lo: int, hi: int) -> tuple[list[tuple], list[tuple]
         # Parties: applicant and respondent; a collective labour case has representatives.
         collective = dtype == "labour" and rng.random() < 0.08
         n_reps = rng.randint(2, 6) if collective else 0
-        if rng.random() < 0.05:
-            app_phone = rng.choice(ctx.frequent_phones)  # a repeat applicant
-        else:
-            app_phone = _phone(rng)
+        # One applicant in twenty comes back (a repeat dispute): the phone search finds several cases.
+        app_phone = rng.choice(ctx.frequent_phones) if rng.random() < 0.05 else _phone(rng)
         app_name = _person(rng)
         if collective:
             for n in range(n_reps):
@@ -543,7 +541,7 @@ def _chunk_in_worker(lo: int, hi: int) -> tuple[list[tuple], ...] | tuple[int, .
     if _PG is None:
         return rows
     loop, loader = _PG
-    loop.run_until_complete(loader.copy_chunk(*rows, sequential=True))
+    loop.run_until_complete(loader.copy_chunk(*rows))
     return tuple(len(part) for part in rows)
 
 
@@ -609,7 +607,7 @@ class PostgresLoader:
         if rows:
             await self.conns[conn_no].copy_records_to_table(table, records=rows, columns=list(columns))
 
-    async def copy_chunk(self, cases: list, parties: list, events: list, deadlines: list, sequential: bool = False) -> None:
+    async def copy_chunk(self, cases: list, parties: list, events: list, deadlines: list) -> None:
         for table, columns, rows in (("dispute_case", CASE_COLUMNS, cases), ("party", PARTY_COLUMNS, parties),
                                      ("case_event", EVENT_COLUMNS, events), ("case_deadline", DEADLINE_COLUMNS, deadlines)):
             await self.copy(table, columns, rows)
@@ -683,7 +681,7 @@ class SqliteLoader:
         self._insert(table, columns, rows)
         self.db.execute("COMMIT")
 
-    async def copy_chunk(self, cases: list, parties: list, events: list, deadlines: list, sequential: bool = True) -> None:
+    async def copy_chunk(self, cases: list, parties: list, events: list, deadlines: list) -> None:
         self.db.execute("BEGIN")
         self._insert("dispute_case", CASE_COLUMNS, cases)
         self._insert("party", PARTY_COLUMNS, parties)
@@ -770,7 +768,7 @@ async def run(args: argparse.Namespace) -> None:
     print(f"staff_users {len(tree.users)} mediators {len(tree.mediators)} tree_s {time.perf_counter() - t:.1f}", flush=True)
 
     settings = get_settings()
-    clock = Clock(n, now)
+    clock = Clock(n, now, settings.time_zone)
     frng = random.Random(f"phones:{args.seed}")
     cum: list[float] = []
     acc = 0.0

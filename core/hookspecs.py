@@ -36,6 +36,16 @@ def case_event(case: dict[str, Any], event: dict[str, Any]) -> None:
     deliveries --failed``, ``--retry``); the case is never changed back. Be idempotent."""
 
 
+@hookspec(firstresult=True)
+def reopen_ground(case: dict[str, Any]) -> str | None:
+    """Called inside the transaction when ``reopen`` is asked for an agreed case whose last
+    follow-up did not find the agreement unperformed (the core's own ground), for the plugins on
+    for the case's town: return a short reason the plugin knows of (e.g. a court refused to
+    confirm the agreement) to let the case go back to mediation anyway, or None to leave the
+    core's refusal standing. *firstresult*. The reason is kept in the event's payload as
+    ``ground``, with the plugin's name as ``ground_plugin``."""
+
+
 # ---------------------------------------------------------------- domain data
 
 
@@ -167,6 +177,15 @@ def notification_channels() -> list[Any]:
     name (``core.plugins.host.notification_channels()``)."""
 
 
+@hookspec
+def notification_messages() -> dict[str, Any]:
+    """Called when a notification is written: message kinds the plugin sends with
+    ``core.plugins.notify(kind=..., ...)``, each ``{kind: (subject, body)}`` — English message
+    ids with ``{placeholders}``, translated by the plugin's own catalogue (``locale/``). Start
+    kinds with the plugin's name (``psych_crisis``); the core's kinds win over a plugin's of the
+    same name. Keep the body short (it is what an SMS carries) and free of personal data."""
+
+
 # ---------------------------------------------------------------- documents
 
 
@@ -177,6 +196,17 @@ def document_sections(document: str, case: dict[str, Any]) -> list[dict[str, Any
     "html": str}`` placed before the signature block. ``html`` must come from an autoescaped
     template. If the hook raises, the document is not rendered (an official document must not go
     out silently missing a section); the error names the plugin."""
+
+
+@hookspec
+def document_templates() -> list[Any]:
+    """Called when a document template is looked up: directories (``pathlib.Path``) of whole
+    documents the plugin issues itself (an application, a notice), each template in a folder
+    named after the plugin (``<dir>/<name>/<doc>.html``). Render one with
+    ``core.documents.render_pdf_async("<name>/<doc>", context)``: it may extend
+    ``documents/base.html`` and use its macros and filters, its context needs ``committee`` and
+    ``case_no`` like every document, and it gets the same autoescaping and restricted fetcher.
+    The core's own templates win over a plugin's of the same name."""
 
 
 @hookspec(firstresult=True)

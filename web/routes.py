@@ -13,10 +13,11 @@ from web.case_page import CasePages
 from web.deps import EXCEPTION_HANDLERS
 from web.intake import IntakePages, ReceiptPage
 from web.queue import QueuePages
+from web.supervision import SUPERVISION_ROUTES
 
 admin = Router(
     path="/admin",
-    route_handlers=[AuthPages, QueuePages, IntakePages, ReceiptPage, CasePages, *MANAGEMENT_ROUTES],
+    route_handlers=[AuthPages, QueuePages, IntakePages, ReceiptPage, CasePages, *MANAGEMENT_ROUTES, *SUPERVISION_ROUTES],
     exception_handlers=EXCEPTION_HANDLERS,
     include_in_schema=False,
     response_headers=[

@@ -73,8 +73,13 @@ class CaseController(Controller):
             where &= Case.next_due_at < datetime.now(UTC)
         if q:
             term = q.strip()
-            party_cases = Party.select(Party.case).where((Party.phone == term) | (Party.name == term))
-            where &= (Case.number == term) | Case.id.is_in(party_cases)
+            # The party's cases first, then a literal id list: an OR with a subquery kept
+            # PostgreSQL from using the number and primary-key indexes (see docs/performance.md).
+            party_cases = {r["case"] for r in await Party.select(Party.case).where((Party.phone == term) | (Party.name == term))}
+            matches = Case.number == term
+            if party_cases:
+                matches = matches | Case.id.is_in(sorted(party_cases))
+            where &= matches
         if cursor:
             where &= Case.id < decode_cursor(cursor)
         rows = await Case.select().where(where).order_by(Case.id, ascending=False).limit(limit + 1)

@@ -40,6 +40,10 @@ async def _accept(change: Change) -> None:
     if data.dispute_type:
         await ensure_dispute_type(data.dispute_type)
         change.updates["dispute_type"] = data.dispute_type
+        # A family, medical or minors' case narrows who may see the parties' details (and a
+        # type corrected away from one widens it again).
+        dtype = await DisputeType.select(DisputeType.sensitive).where(DisputeType.code == data.dispute_type).first()
+        change.updates["sensitive"] = bool(dtype and dtype["sensitive"])
     change.payload.update(rights_notified=True, consent=True, risk_level=data.risk_level, dispute_type=data.dispute_type)
     change.outbox.append(queue_document("receipt", change.case["id"], change.case["id"]))
 
@@ -60,8 +64,15 @@ async def _reason(change: Change) -> None:
 @guard("reopen")
 async def _reopen_needs_failed_follow_up(change: Change) -> None:
     last = await FollowUp.select(FollowUp.performed).where(FollowUp.case == change.case["id"]).order_by(FollowUp.id, ascending=False).first()
-    if not last or last["performed"] is not False:
+    if last and last["performed"] is False:
+        return
+    # A plugin may know another ground (hook reopen_ground: a court refused to confirm it).
+    from core.plugins.host import reopen_ground
+
+    ground = await reopen_ground(change.case)
+    if ground is None:
         raise Conflict("Reopen only when a follow-up found the agreement not performed.")
+    change.payload.update(ground=ground[1], ground_plugin=ground[0])
 
 
 @effect("uphold")
@@ -108,6 +119,14 @@ async def _dispatch(change: Change) -> None:
 @effect("take")
 async def _take(change: Change) -> None:
     if change.case["assignee"] is None and change.actor.user_id is not None:
+        # Taking from a pool assigns a mediator as surely as a dispatch does: the same recusal
+        # check (a mediator who declared a conflict must not grab the case back from the pool).
+        from core.cases.dispatch import recusal_reasons
+
+        mediator = await Mediator.select().where(Mediator.user == change.actor.user_id).first()
+        blocked = await recusal_reasons(change.case["id"], mediator) if mediator else []
+        if blocked:
+            raise Conflict("The mediator must withdraw: {reason}", reason=";".join(blocked))
         change.updates["assignee"] = change.actor.user_id
         change.payload["grabbed_from_pool"] = True
     change.updates["in_pool"] = False
@@ -343,9 +362,14 @@ async def _urge(change: Change) -> None:
 @effect("own")
 async def _own(change: Change) -> None:
     leader = change.data.leader_id or change.actor.user_id
-    user = await StaffUser.select(StaffUser.id).where(StaffUser.id == leader).first()
-    if user is None:
+    user = await StaffUser.select(
+        StaffUser.id, StaffUser.roles, StaffUser.active, StaffUser.organisation.path.as_alias("org_path"),
+    ).where(StaffUser.id == leader).output(load_json=True).first()
+    if user is None or not user["active"]:
         raise NotFound()
+    # 包案 is a leader of the case's level or above, not any account.
+    if not (set(user["roles"] or []) & {"supervisor", "admin"}) or not (change.case["org_path"] or "").startswith(user["org_path"] or "\0"):
+        raise ValidationFailed("The leader must be a supervisor of the case's level or above.")
     change.updates["owner_leader"] = leader
     change.payload["leader_id"] = leader
 

@@ -163,7 +163,8 @@ class FirstContactData(ActionData, kw_only=True):
 
 
 class ScheduleSessionData(ActionData, kw_only=True):
-    scheduled_at: datetime
+    # With its UTC offset: a bare local time would be read in the server's own zone.
+    scheduled_at: Annotated[datetime, Meta(tz=True)]
     place: Annotated[str, Meta(max_length=200)] = ""
     mode: Mode = "in_person"
     attendees: Annotated[list[Annotated[str, Meta(max_length=120)]], Meta(max_length=200)] = msgspec.field(default_factory=list)

@@ -12,6 +12,10 @@ template           document                     context
 ``failure_notice`` 告知书（调解不成）           ``FailureNoticeContext``
 =================  ===========================  =============================
 
+Plugins add whole documents of their own (hook ``document_templates``): ``<plugin>/<doc>``
+renders ``<plugin>/<doc>.html`` from the plugin's directory; it may extend ``documents/base.html``
+and needs only the common keys.
+
 All of them share ``committee``, ``case_no``, ``verification`` ({code, url}; the QR code is made
 here from ``url``), ``issued_on`` and ``extra_sections`` (plugin sections: ``{"title": str,
 "html": Markup}``, rendered before the signature block; a plain ``str`` is escaped).
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import shutil
 import subprocess
 import threading
@@ -35,7 +40,14 @@ from typing import Any
 
 import anyio.to_thread
 import segno
-from jinja2 import Environment, FileSystemLoader, Undefined
+from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    TemplateNotFound,
+    Undefined,
+)
 from weasyprint import CSS, HTML
 from weasyprint.css.counters import CounterStyle
 from weasyprint.pdf import VARIANTS
@@ -91,10 +103,27 @@ def _time_after(end: Any, start: Any) -> str:
     return full.removeprefix(day) if day and full.startswith(day) and full != day else full
 
 
+class PluginDocuments(BaseLoader):
+    """The plugins' own document templates (hook ``document_templates``), looked up when a
+    template is first used, so a plugin registered later is found too."""
+
+    def get_source(self, environment: Environment, template: str) -> tuple[str, str | None, Any]:
+        from core.plugins.manager import collect
+
+        for _plugin, directories in collect("document_templates"):
+            for directory in directories or []:
+                try:
+                    return FileSystemLoader(str(directory)).get_source(environment, template)
+                except TemplateNotFound:
+                    continue
+        raise TemplateNotFound(template)
+
+
 @functools.cache
 def environment() -> Environment:
     env = Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR),
+        # The core's templates first: a plugin cannot replace documents/base.html.
+        loader=ChoiceLoader([FileSystemLoader(TEMPLATES_DIR), PluginDocuments()]),
         autoescape=True,  # every template, whatever its extension
         trim_blocks=True,
         lstrip_blocks=True,
@@ -117,7 +146,8 @@ def environment() -> Environment:
 
 def _template_key(template_name: str) -> str:
     key = template_name.removeprefix("documents/").removesuffix(".html")
-    if key not in CONTEXTS:
+    # "<plugin>/<doc>": a plugin's own document (hook document_templates).
+    if key not in CONTEXTS and not re.fullmatch(r"[a-z][a-z0-9_]*/[a-z][a-z0-9_]*", key):
         raise ValueError(
             f"unknown document template: {template_name!r} (known: {sorted(CONTEXTS)})"
         )
@@ -132,7 +162,7 @@ def qr_data_uri(url: str) -> str:
 def render_html(template_name: str, context: dict[str, Any]) -> str:
     """Fill a document template. Raises ValueError on an unknown template or missing keys."""
     key = _template_key(template_name)
-    missing = [k for k in COMMON_REQUIRED + REQUIRED[key] if k not in context]
+    missing = [k for k in COMMON_REQUIRED + REQUIRED.get(key, ()) if k not in context]
     if missing:
         raise ValueError(f"{key}: missing context keys {missing}")
     ctx = {"issued_on": date.today(), "extra_sections": [], "verification": None, **context}
@@ -140,7 +170,12 @@ def render_html(template_name: str, context: dict[str, Any]) -> str:
     ctx["qr_data_uri"] = (
         qr_data_uri(verification["url"]) if verification and verification.get("url") else None
     )
-    return environment().get_template(f"documents/{key}.html").render(ctx)
+    path = f"documents/{key}.html" if key in CONTEXTS else f"{key}.html"
+    try:
+        template = environment().get_template(path)
+    except TemplateNotFound:
+        raise ValueError(f"unknown document template: {template_name!r}") from None
+    return template.render(ctx)
 
 
 @dataclass

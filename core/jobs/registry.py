@@ -48,8 +48,9 @@ def job_function(name: str) -> JobFunction | None:
 @job("deliver_event")
 async def deliver_event(payload: dict[str, Any]) -> None:
     """Fan an event out: one delivery row per plugin observer, so each retries on its own."""
-    from core.cases.tables import Case
+    from core.cases.tables import Case, CaseEvent
     from core.jobs.outbox import enqueue
+    from core.notifications.jobs import TELLING_EVENTS
     from core.plugins.manager import hook_for_case
 
     case = await Case.select(Case.id, Case.org_path).where(Case.id == payload["case_id"]).first()
@@ -57,9 +58,11 @@ async def deliver_event(payload: dict[str, Any]) -> None:
         return
     # People (parties, assignee, leaders) are told in a job of their own, so a broken
     # plugin observer never holds up a resident's message, nor the other way round.
-    await enqueue(
-        "notify_event", {"event_id": payload["event_id"]}, case_id=case["id"], dedupe_key=f"event:{payload['event_id']}:notify",
-    )
+    event = await CaseEvent.select(CaseEvent.name).where(CaseEvent.id == payload["event_id"]).first()
+    if event is not None and event["name"] in TELLING_EVENTS:
+        await enqueue(
+            "notify_event", {"event_id": payload["event_id"]}, case_id=case["id"], dedupe_key=f"event:{payload['event_id']}:notify",
+        )
     for plugin_name, _ in await hook_for_case("case_event", case):
         await enqueue(
             "deliver_event_to_plugin", {"event_id": payload["event_id"], "plugin": plugin_name},

@@ -65,11 +65,12 @@ async def run_one(row: dict[str, Any]) -> bool:
     return True
 
 
-async def drain(max_rounds: int = 100) -> int:
-    """Run every due job now (tests and the CLI use this); returns how many ran."""
+async def drain(max_jobs: int = 100_000) -> int:
+    """Run every due job now, including those the jobs queue (tests and the CLI use this);
+    returns how many ran. ``max_jobs`` only guards against a job that requeues itself."""
     ran = 0
-    for _ in range(max_rounds):
-        batch = await claim_due()
+    while ran < max_jobs:
+        batch = await claim_due(limit=100)
         if not batch:
             break
         for row in sorted(batch, key=lambda r: r["id"]):

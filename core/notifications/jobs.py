@@ -23,6 +23,8 @@ from core.settings import get_settings
 PARTY_MESSAGES = {"accept": "case_accepted", "agree": "agreement_ready", "follow_up": "follow_up"}
 # Events that put a (new) person on the case: the parties learn the mediator's name and phone.
 ASSIGNING = ("dispatch", "redispatch", "uphold", "take")
+# Events notify_event tells anyone about (deliver_event queues it for these only).
+TELLING_EVENTS = frozenset({*PARTY_MESSAGES, *ASSIGNING, "own"})
 
 
 def _loads(value: Any) -> Any:

@@ -47,8 +47,14 @@ TEMPLATES: dict[str, tuple[str, str]] = {
 
 
 def render(kind: str, locale: str, params: dict[str, Any]) -> tuple[str, str]:
-    subject, body = TEMPLATES[kind]
-    return gettext(subject, locale), gettext(body, locale, **params).strip()
+    if kind in TEMPLATES:
+        subject, body = TEMPLATES[kind]
+    else:  # a plugin's own kind (hook notification_messages)
+        from core.plugins.host import notification_messages
+
+        subject, body = notification_messages()[kind]
+    # Formatted here, not by gettext(**params): a param may be called "message".
+    return gettext(subject, locale), gettext(body, locale).format(**params).strip()
 
 
 def deadline_label(kind: str, locale: str) -> str:

@@ -25,6 +25,8 @@ _PUBLIC = {
     "write_transaction": "core.db",
     "enqueue": "core.jobs.outbox",
     "gettext": "core.i18n",
+    # telling staff (kinds from the hook notification_messages)
+    "notify": "core.notifications.service",
 }
 
 __all__ = sorted(_PUBLIC)

@@ -34,6 +34,19 @@ async def check_vetoes(case: dict[str, Any], transition: Any, actor: Actor, data
             raise Vetoed(plugin=plugin_name, reason=str(reason))
 
 
+async def reopen_ground(case: dict[str, Any]) -> tuple[str, str] | None:
+    """(plugin, reason) from the first plugin on for the case's town that knows a ground to
+    reopen it; a plugin whose hook raises gives none (the core's refusal stands), logged."""
+    for plugin_name, impl in await hook_for_case("reopen_ground", case):
+        try:
+            reason = await await_me_maybe(impl(case=case))
+        except PluginFailed:
+            continue
+        if reason:
+            return plugin_name, str(reason)
+    return None
+
+
 async def after_commit(event: dict[str, Any]) -> None:
     """Wake the in-process job runner so observers run promptly; the outbox row is the record."""
     from core.jobs.runner import kick
@@ -86,6 +99,16 @@ def notification_channels() -> dict[str, Any]:
         for channel in contributed or []:
             channels[channel.name] = channel
     return channels
+
+
+def notification_messages() -> dict[str, tuple[str, str]]:
+    """``{kind: (subject, body)}`` the plugins send through ``core.notifications`` (hook
+    ``notification_messages``); the first plugin to claim a kind keeps it."""
+    messages: dict[str, tuple[str, str]] = {}
+    for _plugin, contributed in collect("notification_messages"):
+        for kind, (subject, body) in (contributed or {}).items():
+            messages.setdefault(kind, (subject, body))
+    return messages
 
 
 async def document_signer(organisation: dict[str, Any]) -> Any:

@@ -174,6 +174,14 @@ async def latest(org_id: int, kind: str) -> dict[str, Any] | None:
     return _decoded(row) if row else None
 
 
+async def kept(org_id: int, kind: str, period_start: date) -> dict[str, Any] | None:
+    """The kept report of one period (``period_start`` as ``period_containing`` gives it), if any."""
+    row = await Report.select().where(
+        (Report.organisation == org_id) & (Report.kind == kind) & (Report.period_start == period_start)
+    ).first()
+    return _decoded(row) if row else None
+
+
 async def deadline_board(org_path: str, now: datetime | None = None) -> dict[str, Any]:
     """Live deadlines by warning colour, and the cases under supervision (督办), for dashboards."""
     from core.deadlines.tables import DeadlineStepFired

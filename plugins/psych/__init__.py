@@ -1,6 +1,106 @@
-"""Psychological counselling referral (心理疏导): consent, counsellor pool, grading, crisis alert.
+"""Psychological counselling referral (心理咨询转介): a counsellor pool, referral with consent,
+green / yellow / red grading, crisis alert, sessions with private notes, follow-ups, return
+to mediation, and a veto on closing a case while a red referral is open.
 
-Bundled plugin; its hooks arrive with its own issue. Off until a town turns it on."""
+Hook implementations only; each delegates. Bundled, so off until a town turns it on.
+See docs/plugins/psych.md.
+"""
 
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from core import hookimpl
+
+HERE = Path(__file__).parent
 # Bundled specialist flows start off; a county administrator turns them on per town.
 DEFAULT_ENABLED = False
+
+
+class Settings(msgspec.Struct):
+    """``JIEFEN_PLUGIN_PSYCH_YELLOW_FOLLOW_UP_DAYS`` / ``_RED_FOLLOW_UP_DAYS``: days between
+    follow-ups of a yellow or red referral."""
+
+    yellow_follow_up_days: int = 7
+    red_follow_up_days: int = 1
+
+
+@hookimpl
+def settings_schema() -> type[Settings]:
+    return Settings
+
+
+@hookimpl
+def roles() -> list[dict[str, Any]]:
+    return [{
+        "code": "counsellor", "label_zh": "心理咨询师", "label_en": "Counsellor",
+        "description": "Works at a counselling station; sees the referrals sent to it and reads their notes.",
+    }]
+
+
+@hookimpl
+def organisation_types() -> list[dict[str, Any]]:
+    return [{"code": "counselling_station", "label_zh": "心理咨询站", "label_en": "Counselling station", "tree_level": None}]
+
+
+@hookimpl
+def register_routes() -> list[Any]:
+    from plugins.psych.routes import ROUTES
+
+    return ROUTES
+
+
+@hookimpl
+def template_dirs() -> list[Path]:
+    return [HERE / "templates"]
+
+
+@hookimpl
+def case_actions(case: dict[str, Any], actor: Any) -> list[dict[str, Any]]:
+    from plugins.psych.services import may_refer
+
+    if not may_refer(case, actor):
+        return []
+    url = f"/admin/plugins/psych/cases/{case['id']}/refer"
+    return [{"label": "心理咨询转介", "url": url, "method": "get", "hx_target": "#psych-panel", "confirm": None}]
+
+
+@hookimpl
+async def case_panels(case: dict[str, Any], actor: Any) -> list[dict[str, Any]]:
+    from plugins.psych.views import panel
+
+    return [await panel(case, actor)]
+
+
+@hookimpl
+async def veto_transition(case: dict[str, Any], event: str, actor: Any) -> str | None:
+    from plugins.psych.services import close_veto
+
+    # A party in crisis must not be left alone by closing the case, unless a supervisor says why.
+    return await close_veto(case, actor) if event == "close" else None
+
+
+# Named apart from the ``jobs`` module beside it: importing plugins.psych.jobs rebinds the
+# package's ``jobs`` attribute, and a re-registration would then miss the hook.
+@hookimpl(specname="jobs")
+def plugin_jobs() -> dict[str, Any]:
+    from plugins.psych.jobs import JOBS
+
+    return JOBS
+
+
+@hookimpl
+def cron_jobs() -> list[dict[str, Any]]:
+    from plugins.psych.jobs import CRON
+
+    return CRON
+
+
+@hookimpl
+def notification_messages() -> dict[str, tuple[str, str]]:
+    from plugins.psych.jobs import MESSAGES
+
+    return MESSAGES

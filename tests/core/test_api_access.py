@@ -65,6 +65,12 @@ async def test_reveal_is_logged_and_limited_to_roles_that_need_it(town, login, c
     assert (await desk.post(f"/api/v1/cases/{family}/parties/{party}/reveal")).status_code == 403
     supervisor = await login(town.users["supervisor"])
     assert (await supervisor.post(f"/api/v1/cases/{family}/parties/{party}/reveal")).status_code == 200
+    # A type corrected at acceptance to a sensitive one narrows access from then on.
+    retyped = (await desk.post("/api/v1/cases", json=application(town))).json()["id"]
+    await desk.act(retyped, "accept", rights_notified=True, consent=True, dispute_type="medical")
+    assert (await desk.get(f"/api/v1/cases/{retyped}")).json()["sensitive"] is True
+    party = (await Party.select(Party.id).where(Party.case == retyped).first())["id"]
+    assert (await desk.post(f"/api/v1/cases/{retyped}/parties/{party}/reveal")).status_code == 403
 
 
 # -- lists ----------------------------------------------------------------------------------
@@ -220,7 +226,9 @@ async def test_api_key_scopes(town, client):
 async def test_session_writes_need_the_csrf_token(town, login, client):
     desk = await login(town.users["window"])
     resp = await client.post("/api/v1/cases", json=application(town), headers={"Cookie": desk.headers["Cookie"]})
-    assert resp.status_code == 403
+    assert resp.status_code == 403 and resp.json()["detail"] == "页面已过期,请刷新后重试。"
+    wrong = await client.post("/api/v1/cases", json=application(town), headers={"Cookie": desk.headers["Cookie"], "X-CSRF-Token": "x"})
+    assert wrong.status_code == 403
 
 
 # -- problems and the schema ---------------------------------------------------------------
@@ -253,3 +261,17 @@ async def test_openapi_lists_every_action(client):
         assert paths[path]["post"]["summary"] == t.summary
     for path in ("/api/v1/cases", "/api/v1/public/applications", "/api/v1/cases/{case_id}/evidence", "/api/v1/evidence/{evidence_id}"):
         assert path in paths, path
+
+
+async def test_own_needs_a_leader_of_the_cases_level(town, login):
+    from tests.factories import make_town
+
+    desk = await login(town.users["window"])
+    cid = (await desk.post("/api/v1/cases", json=application(town))).json()["id"]
+    supervisor = await login(town.users["supervisor"])
+    assert (await supervisor.act(cid, "own"))["event"]["payload"]["leader_id"] == town.users["supervisor"]["id"]
+    await supervisor.act(cid, "own", leader_id=town.users["county_supervisor"]["id"])  # a leader above
+    for leader in (town.users["window"]["id"], town.users["mediator0"]["id"], (await make_town()).users["supervisor"]["id"]):
+        refused = await supervisor.post(f"/api/v1/cases/{cid}/actions/own", json={"leader_id": leader})
+        assert refused.status_code == 422 and "包案领导" in refused.json()["detail"]
+

@@ -131,6 +131,14 @@ async def test_recusal_by_phone_id_relation_and_declared_conflict(town, login):
     again = await desk.post(f"/api/v1/cases/{cid}/actions/dispatch", json={"mediator_id": town.users["mediator0"]["mediator_id"]})
     assert again.status_code == 409 and "已申报与本案存在利害关系" in again.json()["detail"]
     assert (await desk.post(f"/api/v1/cases/{cid}/actions/uphold", json={"reason": "维持"})).status_code == 409
+    # Nor can they, or another barred mediator, grab it from the committee's pool.
+    await desk.act(cid, "dispatch", organisation_id=town.committee["id"])
+    grab = await m0.post(f"/api/v1/cases/{cid}/actions/take", json={})
+    assert grab.status_code == 409 and "已申报与本案存在利害关系" in grab.json()["detail"]
+    grab = await (await login(m1)).post(f"/api/v1/cases/{cid}/actions/take", json={})
+    assert grab.status_code == 409 and "与当事人电话号码相同" in grab.json()["detail"]
+    free = await login(await make_user(town.committee, ["mediator"], "调解员4"))
+    assert (await free.act(cid, "take"))["case"]["assignee_id"] == free.user["id"]
 
 
 async def test_lead_and_assisting_units(town, login):

@@ -109,6 +109,11 @@ async def test_escalation_needs_the_levels_minimum_and_leaves_the_lower_level(to
 
 async def test_refer_resume_fail_close(town, login):
     cid, desk, mediator = await in_mediation(town, login)
+    # A session time needs its UTC offset: a bare local time would be read in the server's zone.
+    naive = await mediator.post(f"/api/v1/cases/{cid}/actions/schedule_session", json={"scheduled_at": "2026-12-01T10:00:00"})
+    assert naive.status_code == 422
+    local = await mediator.act(cid, "schedule_session", scheduled_at="2026-12-01T10:00:00+08:00")
+    assert local["event"]["payload"]["scheduled_at"] == "2026-12-01T02:00:00+00:00"
     referred = await mediator.act(cid, "refer", plugin="psych", reason="申请人情绪激动")
     assert referred["case"]["state"] == "referred"
     assert (await mediator.post(f"/api/v1/cases/{cid}/actions/agree", json={"facts": "x", "matters": "y", "terms": TERMS})).status_code == 409

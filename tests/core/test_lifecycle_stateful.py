@@ -13,6 +13,7 @@ machine runs in a worker thread and sends each coroutine to that loop
 from __future__ import annotations
 
 import asyncio
+import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -259,7 +260,8 @@ VISITED: set[str] = set()
 async def test_random_actions_keep_the_invariants():
     LifecycleMachine.loop = asyncio.get_running_loop()
     config = settings(
-        max_examples=25, stateful_step_count=25, deadline=None, database=None,
+        # JIEFEN_STATEFUL_EXAMPLES=500 for a long hunt; 25 keeps the suite quick.
+        max_examples=int(os.environ.get("JIEFEN_STATEFUL_EXAMPLES", "25")), stateful_step_count=25, deadline=None, database=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
     )
     await asyncio.to_thread(run_state_machine_as_test, LifecycleMachine, settings=config)

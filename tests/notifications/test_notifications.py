@@ -108,3 +108,27 @@ async def test_collective_case_tells_the_representatives(town, login, backend):
     told = {m["party_id"] for m in await _party_messages(cid)}
     reps = {p["id"] for p in await Party.select(Party.id).where((Party.case == cid) & (Party.is_representative == True))}  # noqa: E712
     assert told == reps and len(reps) == 2
+
+
+async def test_urge_and_supervise_by_hand_tell_the_assignee_and_leaders(town, login, backend):
+    await no_quiet_hours(town)
+    desk = await login(town.users["window"])
+    cid = (await desk.post("/api/v1/cases", json=application(town, accept_now=True, rights_notified=True, consent=True))).json()["id"]
+    mediator = town.mediators[0]
+    await desk.act(cid, "dispatch", mediator_id=mediator["id"])
+    supervisor = await login(town.users["supervisor"])
+    await supervisor.act(cid, "urge", message="请本周内联系当事人")
+    await supervisor.act(cid, "urge", message="再次催办")
+    county = await login(town.users["county_supervisor"])
+    await county.act(cid, "supervise", message="县里督办")
+    await backend.run_all()
+    staff = await Notification.select(Notification.recipient, Notification.kind, Notification.body).where(
+        (Notification.case_id == cid) & (Notification.audience == "staff")
+    )
+    urged = [n for n in staff if n["kind"] == "case_urged"]
+    # Two urges, each told once to the assignee and the town's head.
+    assert Counter(n["recipient"] for n in urged) == {mediator["user"]["id"]: 2, town.users["supervisor"]["id"]: 2}
+    assert any("请本周内联系当事人" in n["body"] for n in urged)
+    supervised = [n for n in staff if n["kind"] == "case_supervised"]
+    assert {n["recipient"] for n in supervised} == {mediator["user"]["id"], town.users["supervisor"]["id"]}
+    assert all("县里督办" in n["body"] for n in supervised)

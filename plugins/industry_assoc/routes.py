@@ -1,0 +1,239 @@
+"""The plugin's API (JSON, under /api/v1/plugins/industry_assoc/) and admin pages and fragments
+(HTML, under /admin/plugins/industry_assoc/). The host answers 404 where the plugin is off for
+the requester's town; the services check who may do what."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, MediaType, Request, Response, get, patch, post
+from litestar.di import Provide
+
+from core.errors import JiefenError
+from core.plugins import Actor, current_actor, get_case, gettext
+from plugins.industry_assoc import registry, services, views
+
+Text500 = Annotated[str, msgspec.Meta(max_length=500)]
+Text4000 = Annotated[str, msgspec.Meta(max_length=4000)]
+
+
+class CoverageIn(msgspec.Struct):
+    dispute_type: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]  # a type code, or "*"
+    area_org_id: int
+
+
+class AssociationIn(msgspec.Struct):
+    organisation_id: int
+    coverage: list[CoverageIn]
+    contact: Annotated[str, msgspec.Meta(max_length=120)] = ""
+    note: Text4000 = ""
+    answer_working_days: Annotated[int, msgspec.Meta(ge=1, le=30)] | None = None
+
+
+class AssociationPatch(msgspec.Struct):
+    coverage: list[CoverageIn] | None = None
+    contact: Annotated[str, msgspec.Meta(max_length=120)] | None = None
+    note: Text4000 | None = None
+    active: bool | None = None
+    answer_working_days: Annotated[int, msgspec.Meta(ge=1, le=30)] | None | msgspec.UnsetType = msgspec.UNSET
+
+
+class MediatorIn(msgspec.Struct):
+    user_id: int
+    name: Annotated[str, msgspec.Meta(max_length=60)] = ""
+    phone: Annotated[str, msgspec.Meta(max_length=40)] = ""
+    specialties: list[str] = msgspec.field(default_factory=list)
+
+
+class TransferIn(msgspec.Struct):
+    association_id: int
+    reason: Text4000 = ""
+
+
+class AcceptIn(msgspec.Struct):
+    mediator_id: int | None = None  # None: the association's pool, a mediator of it takes the case
+    note: Text4000 = ""
+
+
+class ReasonIn(msgspec.Struct):
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
+
+
+class ReportIn(msgspec.Struct):
+    report: Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
+
+
+def _pairs(coverage: list[CoverageIn]) -> list[tuple[str, int]]:
+    return [(c.dispute_type, c.area_org_id) for c in coverage]
+
+
+def _day_start(day: date | None) -> datetime | None:
+    if day is None:
+        return None
+    from core.settings import get_settings
+
+    return datetime.combine(day, time.min, tzinfo=get_settings().zone)
+
+
+class IndustryAssocApi(Controller):
+    path = "/api/v1/plugins/industry_assoc"
+    tags = ["industry_assoc"]
+    dependencies = {"actor": Provide(current_actor)}
+
+    # ---- the registry
+
+    @get("/associations", summary="Registered industry associations, what they take and their mediators")
+    async def list_associations(self, actor: Actor) -> list[dict[str, Any]]:
+        return await registry.list_associations()
+
+    @post("/associations", status_code=201, summary="Register an association (organisation of type association)")
+    async def register(self, actor: Actor, data: AssociationIn) -> dict[str, Any]:
+        return await registry.register(
+            actor, data.organisation_id, _pairs(data.coverage), contact=data.contact, note=data.note,
+            answer_working_days=data.answer_working_days,
+        )
+
+    @get("/associations/{association_id:int}", summary="One association")
+    async def association(self, actor: Actor, association_id: int) -> dict[str, Any]:
+        return await registry.detail(association_id)
+
+    @patch("/associations/{association_id:int}", summary="Change what an association takes, its contact or whether it is active")
+    async def update(self, actor: Actor, association_id: int, data: AssociationPatch) -> dict[str, Any]:
+        days: Any = False if data.answer_working_days is msgspec.UNSET else data.answer_working_days
+        return await registry.update(
+            actor, association_id, coverage=_pairs(data.coverage) if data.coverage is not None else None,
+            contact=data.contact, note=data.note, active=data.active, answer_working_days=days,
+        )
+
+    @post("/associations/{association_id:int}/mediators", status_code=201, summary="Put a staff member of the association on the roster")
+    async def add_mediator(self, actor: Actor, association_id: int, data: MediatorIn) -> dict[str, Any]:
+        return await registry.add_mediator(actor, association_id, data.user_id, data.name, data.phone, data.specialties)
+
+    # ---- a case
+
+    @get("/cases/{case_id:int}", summary="A case's transfers, and suggested associations when it may be transferred")
+    async def case_transfers(self, actor: Actor, case_id: int) -> dict[str, Any]:
+        case = await get_case(case_id, actor)
+        may = services.may_transfer(case, actor) and not await services.open_transfer(case_id)
+        return {
+            "transfers": await services.transfers_of_case(case_id), "may_transfer": may,
+            "suggestions": await registry.suggest(case, actor.locale) if may else [],
+        }
+
+    @get("/cases/{case_id:int}/suggestions", summary="Associations for this case, best first, with reasons")
+    async def suggestions(self, actor: Actor, case_id: int) -> list[dict[str, Any]]:
+        return await registry.suggest(await get_case(case_id, actor), actor.locale)
+
+    @post("/cases/{case_id:int}/transfers", status_code=201, summary="Transfer the case to an association")
+    async def transfer(self, actor: Actor, case_id: int, data: TransferIn) -> dict[str, Any]:
+        return await services.transfer(await get_case(case_id, actor), actor, data.association_id, data.reason)
+
+    # ---- transfers
+
+    @get("/transfers", summary="Transfers you may see (an association's staff: only theirs)")
+    async def transfers(self, actor: Actor, status: str | None = None) -> list[dict[str, Any]]:
+        return await services.list_transfers(actor, status)
+
+    @get("/transfers/{transfer_id:int}", summary="A transfer as the association sees it")
+    async def transfer_detail(self, actor: Actor, transfer_id: int) -> dict[str, Any]:
+        return await services.for_association(actor, transfer_id)
+
+    @post("/transfers/{transfer_id:int}/accept", status_code=200, summary="The association accepts (within the deadline)")
+    async def accept(self, actor: Actor, transfer_id: int, data: AcceptIn) -> dict[str, Any]:
+        return await services.accept(actor, transfer_id, data.mediator_id, data.note)
+
+    @post("/transfers/{transfer_id:int}/decline", status_code=200, summary="The association declines, with a reason")
+    async def decline(self, actor: Actor, transfer_id: int, data: ReasonIn) -> dict[str, Any]:
+        return await services.decline(actor, transfer_id, data.reason)
+
+    @post("/transfers/{transfer_id:int}/cancel", status_code=200, summary="The centre takes a pending transfer back")
+    async def cancel(self, actor: Actor, transfer_id: int) -> dict[str, Any]:
+        return await services.cancel(actor, transfer_id)
+
+    @post("/transfers/{transfer_id:int}/return", status_code=200, summary="The association hands an accepted case back unresolved")
+    async def give_back(self, actor: Actor, transfer_id: int, data: ReasonIn) -> dict[str, Any]:
+        return await services.give_back(actor, transfer_id, data.reason)
+
+    @post("/transfers/{transfer_id:int}/report", status_code=200, summary="The association's report on its mediation")
+    async def report(self, actor: Actor, transfer_id: int, data: ReportIn) -> dict[str, Any]:
+        return await services.report(actor, transfer_id, data.report)
+
+    @get("/stats", summary="Per association: transfers, accepted, declined, timed out, agreed")
+    async def stats(self, actor: Actor, since: date | None = None, until: date | None = None) -> dict[str, Any]:
+        return await views.stats(actor, _day_start(since), _day_start(until))
+
+
+def _html(content: str, status_code: int = 200) -> Response[str]:
+    return Response(content, media_type=MediaType.HTML, status_code=status_code)
+
+
+def _message(exc: JiefenError, actor: Actor) -> str:
+    return gettext(exc.message, actor.locale, **exc.params)
+
+
+async def _form(request: Request[Any, Any, Any]) -> dict[str, str]:
+    form = await request.form()
+    return {k: str(v) for k, v in form.items()}
+
+
+class IndustryAssocAdmin(Controller):
+    path = "/admin/plugins/industry_assoc"
+    include_in_schema = False
+    dependencies = {"actor": Provide(current_actor)}
+
+    @get("/cases/{case_id:int}/panel", media_type=MediaType.HTML)
+    async def panel(self, actor: Actor, case_id: int) -> str:
+        return await views.panel_html(await get_case(case_id, actor), actor)
+
+    @get("/cases/{case_id:int}/transfer-form", media_type=MediaType.HTML)
+    async def transfer_form(self, actor: Actor, case_id: int) -> str:
+        """The case page's button: the panel with the suggested associations to choose from."""
+        return await views.panel_html(await get_case(case_id, actor), actor, form=True)
+
+    @post("/cases/{case_id:int}/transfer", media_type=MediaType.HTML, status_code=200)
+    async def transfer(self, actor: Actor, case_id: int, request: Request[Any, Any, Any]) -> Response[str]:
+        case = await get_case(case_id, actor)
+        form = await _form(request)
+        try:
+            await services.transfer(case, actor, int(form.get("association_id") or 0), form.get("reason", "")[:4000])
+        except JiefenError as exc:
+            return _html(await views.panel_html(case, actor, form=True, error=_message(exc, actor)), exc.status_code)
+        return _html(await views.panel_html(await get_case(case_id, actor), actor))
+
+    @post("/transfers/{transfer_id:int}/cancel", media_type=MediaType.HTML, status_code=200)
+    async def cancel(self, actor: Actor, transfer_id: int) -> str:
+        transfer = await services.cancel(actor, transfer_id)
+        return await views.panel_html(await get_case(transfer["case_id"], actor), actor)
+
+    @get("/inbox", media_type=MediaType.HTML)
+    async def inbox(self, actor: Actor, request: Request[Any, Any, Any]) -> str:
+        """The association's transfers: accept (choosing its mediator) or decline each."""
+        return await views.inbox_html(actor, csrf=request.scope.get("jiefen_csrf", ""))  # type: ignore[call-overload]
+
+    @post("/transfers/{transfer_id:int}/accept", media_type=MediaType.HTML, status_code=200)
+    async def accept(self, actor: Actor, transfer_id: int, request: Request[Any, Any, Any]) -> Response[str]:
+        form = await _form(request)
+        mediator = form.get("mediator_id") or ""
+        return await self._answer(actor, request, services.accept(actor, transfer_id, int(mediator) if mediator.isdigit() else None, form.get("note", "")), "已接收,案件已派给本会调解员。")
+
+    @post("/transfers/{transfer_id:int}/decline", media_type=MediaType.HTML, status_code=200)
+    async def decline(self, actor: Actor, transfer_id: int, request: Request[Any, Any, Any]) -> Response[str]:
+        form = await _form(request)
+        return await self._answer(actor, request, services.decline(actor, transfer_id, form.get("reason", "")[:4000]), "已回复不予接收,案件退回中心。")
+
+    async def _answer(self, actor: Actor, request: Request[Any, Any, Any], action: Any, done: str) -> Response[str]:
+        csrf = request.scope.get("jiefen_csrf", "")  # type: ignore[call-overload]
+        try:
+            await action
+        except JiefenError as exc:
+            return _html(await views.inbox_html(actor, csrf=csrf, message=_message(exc, actor)), exc.status_code)
+        return _html(await views.inbox_html(actor, csrf=csrf, message=done))
+
+    @get("/stats", media_type=MediaType.HTML)
+    async def stats(self, actor: Actor) -> str:
+        return await views.stats_html(actor)
+
+
+ROUTES = [IndustryAssocApi, IndustryAssocAdmin]

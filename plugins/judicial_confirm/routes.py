@@ -1,0 +1,288 @@
+"""The plugin's API (JSON and files, under /api/v1/plugins/judicial_confirm/) and admin pages and
+fragments (HTML, under /admin/plugins/judicial_confirm/). The host answers 404 where the plugin
+is off for the requester's town (for a court clerk: the court's); the services check who may
+do what."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import msgspec
+from litestar import Controller, MediaType, Request, Response, delete, get, post, put
+from litestar.datastructures import UploadFile
+from litestar.di import Provide
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+
+from core.errors import Conflict, Forbidden, JiefenError, ValidationFailed
+from core.plugins import Actor, current_actor, get_case, gettext
+from plugins.judicial_confirm import registry, services, views
+
+Text = Annotated[str, msgspec.Meta(max_length=4000)]
+
+
+class CourtIn(msgspec.Struct):
+    area_org_id: int
+    court_org_id: int | None  # None removes the area's row
+    note: Text = ""
+
+
+class ConsentIn(msgspec.Struct):
+    party_id: int
+    method: str = "in_person"
+    note: Text = ""
+
+
+class MaterialIn(msgspec.Struct):
+    title: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    kind: str = "property"
+    party_id: int | None = None
+    copies: Annotated[int, msgspec.Meta(ge=1, le=99)] = 1
+    evidence_id: int | None = None
+    note: Text = ""
+
+
+class AcceptanceIn(msgspec.Struct):
+    court_case_number: Annotated[str, msgspec.Meta(min_length=1, max_length=80)]
+
+
+class ReasonIn(msgspec.Struct):
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
+
+
+class RulingIn(msgspec.Struct):
+    ruling: str  # confirmed | rejected
+    next_step: str = ""  # remediate | sue, for a rejection
+    note: Text = ""
+
+
+def _file(data: bytes, name: str, media_type: str) -> Response[bytes]:
+    return Response(
+        data, media_type=media_type,
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+async def _upload(data: dict[str, Any]) -> tuple[str, bytes]:
+    upload = data.get("file")
+    if not isinstance(upload, UploadFile):
+        raise ValidationFailed(errors=[{"field": "file", "message": "required"}])
+    return upload.filename or "ruling.pdf", await upload.read()
+
+
+class JudicialConfirmApi(Controller):
+    path = "/api/v1/plugins/judicial_confirm"
+    tags = ["judicial_confirm"]
+    dependencies = {"actor": Provide(current_actor)}
+
+    # ---- the court registry
+
+    @get("/courts", summary="The court registry rows bearing on your subtree")
+    async def courts(self, actor: Actor) -> list[dict[str, Any]]:
+        return await registry.list_courts(actor)
+
+    @put("/courts", summary="Set (or with court_org_id null, remove) the court for an area")
+    async def set_court(self, actor: Actor, data: CourtIn) -> dict[str, Any] | None:
+        return await registry.set_court(actor, data.area_org_id, data.court_org_id, data.note)
+
+    # ---- a case
+
+    @get("/cases/{case_id:int}", summary="The case's current application (null before an agreement takes effect)")
+    async def case_application(self, actor: Actor, case_id: int) -> dict[str, Any]:
+        case = await get_case(case_id, actor)
+        app = await services.current(case_id)
+        return {
+            "application": await services.summary(app["id"]) if app else None,
+            "agreement_effective": bool(await services.effective_agreement(case_id)),
+            "may_prepare": services.may_prepare(case, actor),
+        }
+
+    @post("/cases/{case_id:int}/application", status_code=201, summary="Track the window of the case's effective agreement")
+    async def start(self, actor: Actor, case_id: int) -> dict[str, Any]:
+        case = await get_case(case_id, actor)
+        if not services.may_prepare(case, actor):
+            raise Forbidden()
+        app = await services.ensure_for_case(case, actor)
+        if app is None:
+            raise Conflict("The case has no agreement in effect.")
+        return await services.summary(app["id"])
+
+    # ---- an application
+
+    @get("/applications", summary="Applications to your court (court clerks)")
+    async def applications(self, actor: Actor, status: str | None = None) -> list[dict[str, Any]]:
+        return await services.clerk_list(actor, status)
+
+    @get("/applications/{application_id:int}", summary="One application")
+    async def application(self, actor: Actor, application_id: int) -> dict[str, Any]:
+        app, _case = await services.for_staff(actor, application_id)
+        return await services.summary(app["id"])
+
+    @post("/applications/{application_id:int}/consents", status_code=201, summary="Record a party's consent to apply jointly")
+    async def consent(self, actor: Actor, application_id: int, data: ConsentIn) -> dict[str, Any]:
+        return await services.record_consent(actor, application_id, data.party_id, data.method, data.note)
+
+    @delete("/applications/{application_id:int}/consents/{party_id:int}", status_code=200, summary="A party withdraws consent before the application")
+    async def withdraw_consent(self, actor: Actor, application_id: int, party_id: int) -> dict[str, Any]:
+        return await services.withdraw_consent(actor, application_id, party_id)
+
+    @post("/applications/{application_id:int}/materials", status_code=201, summary="Add a material (identity document, property proof …)")
+    async def add_material(self, actor: Actor, application_id: int, data: MaterialIn) -> dict[str, Any]:
+        return await services.add_material(
+            actor, application_id, kind=data.kind, title=data.title, party_id=data.party_id, copies=data.copies,
+            evidence_id=data.evidence_id, note=data.note,
+        )
+
+    @delete("/applications/{application_id:int}/materials/{material_id:int}", status_code=200, summary="Remove a material")
+    async def remove_material(self, actor: Actor, application_id: int, material_id: int) -> dict[str, Any]:
+        return await services.remove_material(actor, application_id, material_id)
+
+    @post("/applications/{application_id:int}/submit", status_code=200, summary="Apply: renders the application and sends it to the court")
+    async def submit(self, actor: Actor, application_id: int) -> dict[str, Any]:
+        return await services.submit(actor, application_id)
+
+    @get("/applications/{application_id:int}/application.pdf", summary="The application (司法确认申请书)", media_type="application/pdf")
+    async def application_pdf(self, actor: Actor, application_id: int) -> Response[bytes]:
+        data, name = await services.file_of(actor, application_id, "application")
+        return _file(data, name, "application/pdf")
+
+    @get("/applications/{application_id:int}/ruling.pdf", summary="The ruling's document", media_type="application/pdf")
+    async def ruling_pdf(self, actor: Actor, application_id: int) -> Response[bytes]:
+        data, name = await services.file_of(actor, application_id, "ruling")
+        return _file(data, name, "application/pdf")
+
+    @get("/applications/{application_id:int}/package.zip", summary="The application as one ZIP: PDFs and manifest.json", media_type="application/zip")
+    async def package(self, actor: Actor, application_id: int) -> Response[bytes]:
+        data, name = await services.export(actor, application_id)
+        return _file(data, name, "application/zip")
+
+    # ---- the court's clerk
+
+    @post("/applications/{application_id:int}/acceptance", status_code=200, summary="The court accepted: its case number")
+    async def acceptance(self, actor: Actor, application_id: int, data: AcceptanceIn) -> dict[str, Any]:
+        return await services.record_acceptance(actor, application_id, data.court_case_number)
+
+    @post("/applications/{application_id:int}/non-acceptance", status_code=200, summary="The court declined to accept")
+    async def non_acceptance(self, actor: Actor, application_id: int, data: ReasonIn) -> dict[str, Any]:
+        return await services.record_not_accepted(actor, application_id, data.reason)
+
+    @post("/applications/{application_id:int}/ruling", status_code=200, summary="The ruling: confirmed, or rejected (remediate | sue)")
+    async def ruling(self, actor: Actor, application_id: int, data: RulingIn) -> dict[str, Any]:
+        return await services.record_ruling(actor, application_id, data.ruling, data.next_step, data.note)
+
+    @post("/applications/{application_id:int}/ruling-document", status_code=201, summary="Attach the ruling's PDF (type sniffed)")
+    async def ruling_document(
+        self, actor: Actor, application_id: int, data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)],
+    ) -> dict[str, Any]:
+        filename, content = await _upload(data)
+        return await services.attach_ruling(actor, application_id, filename, content)
+
+
+def _html(content: str, status_code: int = 200) -> Response[str]:
+    return Response(content, media_type=MediaType.HTML, status_code=status_code)
+
+
+async def _form(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    form = await request.form()
+    return dict(form.items())
+
+
+def _int(value: Any) -> int | None:
+    return int(value) if str(value or "").strip().isdigit() else None
+
+
+class JudicialConfirmAdmin(Controller):
+    path = "/admin/plugins/judicial_confirm"
+    include_in_schema = False
+    dependencies = {"actor": Provide(current_actor)}
+
+    @get("/cases/{case_id:int}/panel", media_type=MediaType.HTML)
+    async def panel(self, actor: Actor, case_id: int) -> str:
+        return await views.panel_html(await get_case(case_id, actor), actor)
+
+    async def _panel_after(self, actor: Actor, case_id: int, action: Any) -> Response[str]:
+        case = await get_case(case_id, actor)
+        try:
+            await action
+        except JiefenError as exc:
+            return _html(await views.panel_html(case, actor, error=gettext(exc.message, actor.locale, **exc.params)), exc.status_code)
+        return _html(await views.panel_html(await get_case(case_id, actor), actor))
+
+    @post("/cases/{case_id:int}/application", media_type=MediaType.HTML, status_code=200)
+    async def start(self, actor: Actor, case_id: int) -> Response[str]:
+        case = await get_case(case_id, actor)
+
+        async def go() -> None:
+            if not services.may_prepare(case, actor):
+                raise Forbidden()
+            await services.ensure_for_case(case, actor)
+
+        return await self._panel_after(actor, case_id, go())
+
+    @post("/applications/{application_id:int}/consents", media_type=MediaType.HTML, status_code=200)
+    async def consent(self, actor: Actor, application_id: int, request: Request[Any, Any, Any]) -> Response[str]:
+        app, case = await services.for_staff(actor, application_id)
+        form = await _form(request)
+        return await self._panel_after(actor, case["id"], services.record_consent(
+            actor, application_id, _int(form.get("party_id")) or 0, str(form.get("method") or "in_person"),
+        ))
+
+    @post("/applications/{application_id:int}/materials", media_type=MediaType.HTML, status_code=200)
+    async def material(self, actor: Actor, application_id: int, request: Request[Any, Any, Any]) -> Response[str]:
+        app, case = await services.for_staff(actor, application_id)
+        form = await _form(request)
+        return await self._panel_after(actor, case["id"], services.add_material(
+            actor, application_id, kind=str(form.get("kind") or "property"), title=str(form.get("title") or "")[:200],
+            party_id=_int(form.get("party_id")), copies=_int(form.get("copies")) or 1, evidence_id=_int(form.get("evidence_id")),
+        ))
+
+    @post("/applications/{application_id:int}/submit", media_type=MediaType.HTML, status_code=200)
+    async def submit(self, actor: Actor, application_id: int) -> Response[str]:
+        app, case = await services.for_staff(actor, application_id)
+        return await self._panel_after(actor, case["id"], services.submit(actor, application_id))
+
+    # ---- the court's page
+
+    @get("/court", media_type=MediaType.HTML)
+    async def court(self, actor: Actor, request: Request[Any, Any, Any]) -> str:
+        """Applications to the clerk's court: acceptance with the case number, the ruling, its PDF."""
+        return await views.court_html(actor, csrf=request.scope.get("jiefen_csrf", ""))  # type: ignore[call-overload]
+
+    async def _court_after(self, actor: Actor, request: Request[Any, Any, Any], action: Any, done: str) -> Response[str]:
+        csrf = request.scope.get("jiefen_csrf", "")  # type: ignore[call-overload]
+        try:
+            await action
+        except JiefenError as exc:
+            return _html(await views.court_html(actor, csrf, gettext(exc.message, actor.locale, **exc.params)), exc.status_code)
+        return _html(await views.court_html(actor, csrf, done))
+
+    @post("/applications/{application_id:int}/acceptance", media_type=MediaType.HTML, status_code=200)
+    async def acceptance(self, actor: Actor, application_id: int, request: Request[Any, Any, Any]) -> Response[str]:
+        form = await _form(request)
+        return await self._court_after(actor, request, services.record_acceptance(actor, application_id, str(form.get("court_case_number") or "")), "已登记受理。")
+
+    @post("/applications/{application_id:int}/non-acceptance", media_type=MediaType.HTML, status_code=200)
+    async def non_acceptance(self, actor: Actor, application_id: int, request: Request[Any, Any, Any]) -> Response[str]:
+        form = await _form(request)
+        return await self._court_after(actor, request, services.record_not_accepted(actor, application_id, str(form.get("reason") or "")), "已登记不予受理。")
+
+    @post("/applications/{application_id:int}/ruling", media_type=MediaType.HTML, status_code=200)
+    async def ruling(self, actor: Actor, application_id: int, request: Request[Any, Any, Any]) -> Response[str]:
+        form = await _form(request)
+        return await self._court_after(actor, request, services.record_ruling(
+            actor, application_id, str(form.get("ruling") or ""), str(form.get("next_step") or ""), str(form.get("note") or "")[:4000],
+        ), "已登记裁定。")
+
+    @post("/applications/{application_id:int}/ruling-document", media_type=MediaType.HTML, status_code=200)
+    async def ruling_document(self, actor: Actor, application_id: int, request: Request[Any, Any, Any]) -> Response[str]:
+        form = await _form(request)
+
+        async def go() -> None:
+            filename, content = await _upload(form)
+            await services.attach_ruling(actor, application_id, filename, content)
+
+        return await self._court_after(actor, request, go(), "已上传裁定书。")
+
+
+ROUTES = [JudicialConfirmApi, JudicialConfirmAdmin]

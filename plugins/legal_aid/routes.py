@@ -1,0 +1,282 @@
+"""The handoff's API (JSON, PDF) and admin fragments and pages (HTML, HTMX). The host puts
+both behind a guard that answers 404 where the plugin is off for the requester's town — for
+centre staff, the centre's own node must have it on (a county administrator switches it there).
+
+Centre staff reach cases only through ``/centre/…``, filtered by the handoffs made to their
+centre; the ``/cases/{id}`` endpoints go through ``get_case`` (the core's subtree check)."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
+
+import msgspec
+from litestar import Controller, MediaType, Request, Response, get, post
+from litestar.di import Provide
+
+from core.errors import BadRequest, JiefenError, NotFound
+from core.plugins import Actor, current_actor, get_case, gettext
+from plugins.legal_aid import services, views
+
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+
+
+class ApplicantIn(msgspec.Struct, forbid_unknown_fields=True):
+    party_id: int | None = None
+    name: Annotated[str, msgspec.Meta(max_length=120)] = ""
+    id_number: Annotated[str, msgspec.Meta(max_length=40)] = ""
+    phone: Annotated[str, msgspec.Meta(max_length=40)] = ""
+    claim_amount: Decimal | None = None
+    answers: dict[str, Any] | None = None
+
+
+class ScreenIn(msgspec.Struct, forbid_unknown_fields=True):
+    applicants: Annotated[list[ApplicantIn], msgspec.Meta(min_length=1, max_length=1000)]
+    # {"matter", "exempt_category", "household_size", "household_monthly_income"}
+    answers: dict[str, Any]
+
+
+class HandoffIn(msgspec.Struct, forbid_unknown_fields=True):
+    centre_id: int
+    screening_ids: Annotated[list[int], msgspec.Meta(min_length=1, max_length=1000)]
+    note: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+    pause: bool = True
+
+
+class ReasonIn(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Text
+
+
+class LawyerIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=60)]
+    phone: Annotated[str, msgspec.Meta(max_length=40)] = ""
+    firm: Annotated[str, msgspec.Meta(max_length=120)] = ""
+
+
+class RouteIn(msgspec.Struct, forbid_unknown_fields=True):
+    route: Literal["arbitration", "litigation", "payment_order", "other"]
+
+
+class OutcomeIn(msgspec.Struct, forbid_unknown_fields=True):
+    outcome: Literal["won", "settled", "partly", "lost", "withdrawn", "other"]
+    amount: Decimal | None = None
+    note: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+
+
+def _pdf(content: bytes, number: str) -> Response[bytes]:
+    name = quote(f"法律援助转交函-{number}.pdf")
+    return Response(content, media_type="application/pdf", headers={"Content-Disposition": f"inline; filename*=UTF-8''{name}"})
+
+
+class LegalAidApi(Controller):
+    path = "/api/v1/plugins/legal_aid"
+    tags = ["legal_aid"]
+    dependencies = {"actor": Provide(current_actor)}
+
+    # the case side
+
+    @get("/cases/{case_id:int}")
+    async def case_view(self, actor: Actor, case_id: int) -> dict[str, Any]:
+        return await views.for_case(await get_case(case_id, actor), actor)
+
+    @post("/cases/{case_id:int}/screenings", status_code=201)
+    async def screen(self, actor: Actor, case_id: int, data: ScreenIn) -> list[dict[str, Any]]:
+        case = await get_case(case_id, actor)
+        await services.screen(case, actor, [msgspec.structs.asdict(a) for a in data.applicants], data.answers)
+        return (await views.for_case(case, actor))["screenings"]
+
+    @post("/cases/{case_id:int}/handoffs", status_code=201)
+    async def hand_off(self, actor: Actor, case_id: int, data: HandoffIn) -> dict[str, Any]:
+        case = await get_case(case_id, actor)
+        row = await services.hand_off(case, actor, centre_id=data.centre_id, screening_ids=data.screening_ids, note=data.note, pause=data.pause)
+        return next(h for h in (await views.for_case(case, actor))["handoffs"] if h["id"] == row["id"])
+
+    @get("/cases/{case_id:int}/handoffs/{handoff_id:int}/package.pdf", media_type="application/pdf")
+    async def case_package(self, actor: Actor, case_id: int, handoff_id: int) -> Response[bytes]:
+        case = await get_case(case_id, actor)
+        row = await services.handoff(handoff_id)
+        if row["case_id"] != case["id"]:
+            raise NotFound()
+        return _pdf((await services.package_of(handoff_id))["pdf"], case["number"])
+
+    # the centre
+
+    @get("/centre/handoffs")
+    async def centre_list(self, actor: Actor, status: str | None = None) -> list[dict[str, Any]]:
+        return [
+            {k: h[k] for k in ("id", "case_id", "case_number", "status", "sent_at", "due_at", "urged_at", "lawyer_name", "route", "outcome")}
+            for h in await services.centre_handoffs(actor, status)
+        ]
+
+    @get("/centre/handoffs/{handoff_id:int}")
+    async def centre_view(self, actor: Actor, handoff_id: int) -> dict[str, Any]:
+        return await views.for_centre(handoff_id, actor)
+
+    @get("/centre/handoffs/{handoff_id:int}/package.pdf", media_type="application/pdf")
+    async def centre_package(self, actor: Actor, handoff_id: int) -> Response[bytes]:
+        _row, case = await services.for_centre(handoff_id, actor)
+        return _pdf((await services.package_of(handoff_id))["pdf"], case["number"])
+
+    @post("/centre/handoffs/{handoff_id:int}/accept", status_code=200)
+    async def accept(self, actor: Actor, handoff_id: int) -> dict[str, Any]:
+        await services.accept(handoff_id, actor)
+        return await views.for_centre(handoff_id, actor)
+
+    @post("/centre/handoffs/{handoff_id:int}/decline", status_code=200)
+    async def decline(self, actor: Actor, handoff_id: int, data: ReasonIn) -> dict[str, Any]:
+        await services.decline(handoff_id, actor, data.reason)
+        return await views.for_centre(handoff_id, actor)
+
+    @post("/centre/handoffs/{handoff_id:int}/lawyer", status_code=200)
+    async def lawyer(self, actor: Actor, handoff_id: int, data: LawyerIn) -> dict[str, Any]:
+        await services.assign_lawyer(handoff_id, actor, name=data.name, phone=data.phone, firm=data.firm)
+        return await views.for_centre(handoff_id, actor)
+
+    @post("/centre/handoffs/{handoff_id:int}/route", status_code=200)
+    async def route(self, actor: Actor, handoff_id: int, data: RouteIn) -> dict[str, Any]:
+        await services.report_route(handoff_id, actor, data.route)
+        return await views.for_centre(handoff_id, actor)
+
+    @post("/centre/handoffs/{handoff_id:int}/outcome", status_code=200)
+    async def outcome(self, actor: Actor, handoff_id: int, data: OutcomeIn) -> dict[str, Any]:
+        await services.report_outcome(handoff_id, actor, outcome=data.outcome, amount=data.amount, note=data.note)
+        return await views.for_centre(handoff_id, actor)
+
+
+# ---------------------------------------------------------------- admin (HTML)
+
+
+async def form_actor(request: Request[Any, Any, Any]) -> Actor:
+    """Staff for an admin form: HTMX sends the CSRF header; a plain form its ``_csrf`` field."""
+    if request.method not in ("GET", "HEAD") and not request.headers.get("x-csrf-token"):
+        token = (await request.form()).get("_csrf")
+        if isinstance(token, str) and token:
+            request.scope["jiefen_form_csrf"] = token  # type: ignore[typeddict-unknown-key]
+    return await current_actor(request)
+
+
+def _csrf(request: Request[Any, Any, Any]) -> str:
+    return str(request.scope.get("jiefen_csrf", ""))  # type: ignore[call-overload]
+
+
+def _htmx(request: Request[Any, Any, Any]) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def _message(exc: JiefenError, actor: Actor) -> str:
+    return gettext(exc.message, actor.locale, **exc.params)
+
+
+def _workers(text: str) -> list[dict[str, Any]]:
+    """``姓名,身份证号码,电话,请求金额`` per line (commas, Chinese commas or tabs)."""
+    found = []
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.replace(",", ",").replace("\t", ",").split(",")]
+        if not cells or not cells[0]:
+            continue
+        cells += [""] * (4 - len(cells))
+        try:
+            amount = Decimal(cells[3]) if cells[3] else None
+        except InvalidOperation:
+            raise BadRequest("The claimed amount of {name} is not a number.", name=cells[0]) from None
+        found.append({"name": cells[0][:120], "id_number": cells[1][:40], "phone": cells[2][:40], "claim_amount": amount})
+    return found
+
+
+class LegalAidAdmin(Controller):
+    path = "/admin/plugins/legal_aid"
+    include_in_schema = False
+    dependencies = {"actor": Provide(form_actor)}
+
+    @get("/cases/{case_id:int}/panel", media_type=MediaType.HTML)
+    async def panel(self, actor: Actor, case_id: int) -> str:
+        return (await views.panel(await get_case(case_id, actor), actor))["html"]
+
+    @get("/cases/{case_id:int}/screen", media_type=MediaType.HTML)
+    async def screen_form(self, actor: Actor, case_id: int) -> str:
+        case = await get_case(case_id, actor)
+        if not services.may_screen(case, actor):
+            raise NotFound()
+        return (await views.panel(case, actor, form=await views.screen_form(case)))["html"]
+
+    @post("/cases/{case_id:int}/screen", media_type=MediaType.HTML, status_code=200)
+    async def screen(self, request: Request[Any, Any, Any], actor: Actor, case_id: int) -> str:
+        case = await get_case(case_id, actor)
+        form = await request.form()
+        try:
+            applicants = _workers(str(form.get("workers") or ""))
+            if form.get("party_id"):
+                applicants.insert(0, {"party_id": int(str(form.get("party_id")))})
+            answers = {k: str(form.get(k) or "") for k in ("matter", "exempt_category", "household_size", "household_monthly_income")}
+            await services.screen(case, actor, applicants, answers)
+        except JiefenError as exc:
+            return (await views.panel(case, actor, form=await views.screen_form(case, _message(exc, actor))))["html"]
+        return (await views.panel(case, actor))["html"]
+
+    @get("/cases/{case_id:int}/handoff", media_type=MediaType.HTML)
+    async def handoff_form(self, actor: Actor, case_id: int) -> str:
+        case = await get_case(case_id, actor)
+        if not services.may_screen(case, actor):
+            raise NotFound()
+        return (await views.panel(case, actor, form=await views.handoff_form(case, actor)))["html"]
+
+    @post("/cases/{case_id:int}/handoff", media_type=MediaType.HTML, status_code=200)
+    async def hand_off(self, request: Request[Any, Any, Any], actor: Actor, case_id: int) -> str:
+        case = await get_case(case_id, actor)
+        form = await request.form()
+        try:
+            ids = [int(v) for v in form.getall("screening_id")] if "screening_id" in form else []
+            await services.hand_off(
+                case, actor, centre_id=int(str(form.get("centre_id") or 0)), screening_ids=ids,
+                note=str(form.get("note") or ""), pause=form.get("pause") == "1",
+            )
+        except JiefenError as exc:
+            return (await views.panel(case, actor, form=await views.handoff_form(case, actor, _message(exc, actor))))["html"]
+        return (await views.panel(await get_case(case_id, actor), actor))["html"]
+
+    @get("/centre", media_type=MediaType.HTML)
+    async def centre(self, request: Request[Any, Any, Any], actor: Actor) -> str:
+        return await views.centre_page(actor, _csrf(request))
+
+    @get("/centre/handoffs/{handoff_id:int}", media_type=MediaType.HTML)
+    async def handoff(self, request: Request[Any, Any, Any], actor: Actor, handoff_id: int) -> str:
+        return await views.handoff_page(handoff_id, actor, _csrf(request))
+
+    @post("/centre/handoffs/{handoff_id:int}/{step:str}", media_type=MediaType.HTML, status_code=200)
+    async def step(self, request: Request[Any, Any, Any], actor: Actor, handoff_id: int, step: str) -> str:
+        """accept, decline, lawyer, route, outcome — the page's forms."""
+        form = {k: str(v).strip() for k, v in (await request.form()).items() if isinstance(v, str)}
+        await services.for_centre(handoff_id, actor)  # 404 before anything else for a stranger
+        error = ""
+        try:
+            if step == "accept":
+                await services.accept(handoff_id, actor)
+            elif step == "decline":
+                if not form.get("reason"):
+                    raise BadRequest("Give the reason for declining.")
+                await services.decline(handoff_id, actor, form["reason"])
+            elif step == "lawyer":
+                if not form.get("name"):
+                    raise BadRequest("Give the lawyer's name.")
+                await services.assign_lawyer(handoff_id, actor, name=form["name"][:60], phone=form.get("phone", "")[:40], firm=form.get("firm", "")[:120])
+            elif step == "route":
+                await services.report_route(handoff_id, actor, form.get("route", ""))
+            elif step == "outcome":
+                try:
+                    amount = Decimal(form["amount"]) if form.get("amount") else None
+                except InvalidOperation:
+                    raise BadRequest("The amount is not a number.") from None
+                await services.report_outcome(handoff_id, actor, outcome=form.get("outcome", ""), amount=amount, note=form.get("note", "")[:2000])
+            else:
+                raise NotFound()
+        except BadRequest as exc:
+            error = _message(exc, actor)
+        except JiefenError as exc:
+            if isinstance(exc, NotFound):
+                raise
+            error = _message(exc, actor)
+        return await views.handoff_page(handoff_id, actor, _csrf(request), fragment=_htmx(request), error=error)
+
+
+ROUTES = [LegalAidApi, LegalAidAdmin]

@@ -1,0 +1,305 @@
+"""The referral's API (JSON) and admin fragments and pages (HTML, HTMX). The host puts both
+behind a guard that answers 404 where the plugin is off for the requester's town."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar import Controller, MediaType, Request, get, patch, post
+from litestar.di import Provide
+
+from core.errors import JiefenError, NotFound
+from core.plugins import Actor, current_actor, get_case, gettext
+from plugins.psych import services, views
+
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+Grade = Literal["green", "yellow", "red"]
+
+
+class CounsellorIn(msgspec.Struct, forbid_unknown_fields=True):
+    station_id: int
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=60)]
+    phone: Annotated[str, msgspec.Meta(max_length=40)] = ""
+    specialties: list[str] = msgspec.field(default_factory=list)
+    user_id: int | None = None
+    max_load: Annotated[int, msgspec.Meta(ge=1, le=100)] = 8
+    available: bool = True
+
+
+class CounsellorPatch(msgspec.Struct, forbid_unknown_fields=True):
+    available: bool | None = None
+    max_load: Annotated[int, msgspec.Meta(ge=1, le=100)] | None = None
+    specialties: list[str] | None = None
+    active: bool | None = None
+    phone: Annotated[str, msgspec.Meta(max_length=40)] | None = None
+
+
+class ReferIn(msgspec.Struct, forbid_unknown_fields=True):
+    party_id: int
+    consent: bool
+    grade: Grade
+    reason: Text
+    consent_method: Literal["written", "oral", "guardian"] = "written"
+    consent_note: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    counsellor_id: int | None = None
+    # Pause the mediation while counselling (the case waits in "referred").
+    pause: bool = True
+
+
+class GradeIn(msgspec.Struct, forbid_unknown_fields=True):
+    grade: Grade
+    reason: Text
+
+
+class SessionIn(msgspec.Struct, forbid_unknown_fields=True):
+    held_at: Annotated[datetime, msgspec.Meta(tz=True)]
+    mode: Literal["in_person", "phone", "video", "home_visit"] = "in_person"
+    minutes: Annotated[int, msgspec.Meta(ge=1, le=600)] = 50
+    notes: Annotated[str, msgspec.Meta(max_length=20000)] = ""
+
+
+class EndIn(msgspec.Struct, forbid_unknown_fields=True):
+    result: Literal["improved", "stable", "medical", "declined", "other"] | None = None
+    note: Annotated[str, msgspec.Meta(max_length=4000)] = ""
+    # Back to mediation while the counselling goes on beside the case.
+    keep_open: bool = False
+
+
+class ReasonIn(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Text
+
+
+class FollowUpIn(msgspec.Struct, forbid_unknown_fields=True):
+    notes: Annotated[str, msgspec.Meta(max_length=4000)] = ""
+
+
+async def _visible_referral(referral_id: int, actor: Actor) -> dict[str, Any]:
+    """The referral as the actor may see it: the counselling side in full, the case's staff
+    without the confidential parts, anyone else 404."""
+    ref = await services.referral(referral_id)
+    if services.is_counselling_side(actor, ref):
+        return await views.for_counselling_side(referral_id, actor)
+    await get_case(ref["case_id"], actor)  # 404 unless the actor may see the case
+    [view] = await views.describe([ref], actor)
+    return view
+
+
+class PsychApi(Controller):
+    path = "/api/v1/plugins/psych"
+    tags = ["psych"]
+    dependencies = {"actor": Provide(current_actor)}
+
+    @get("/counsellors")
+    async def counsellors(self, actor: Actor, station_id: int | None = None) -> list[dict[str, Any]]:
+        return await services.list_counsellors(actor, station_id)
+
+    @post("/counsellors", status_code=201)
+    async def add_counsellor(self, actor: Actor, data: CounsellorIn) -> dict[str, Any]:
+        return await services.add_counsellor(
+            actor, data.station_id, data.name, phone=data.phone, specialties=data.specialties, user_id=data.user_id,
+            max_load=data.max_load, available=data.available,
+        )
+
+    @patch("/counsellors/{counsellor_id:int}")
+    async def update_counsellor(self, actor: Actor, counsellor_id: int, data: CounsellorPatch) -> dict[str, Any]:
+        changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
+        return await services.update_counsellor(actor, counsellor_id, changes)
+
+    @get("/cases/{case_id:int}")
+    async def case_referrals(self, actor: Actor, case_id: int) -> dict[str, Any]:
+        case = await get_case(case_id, actor)
+        may = services.may_refer(case, actor)
+        return {
+            "referrals": await views.for_case(case, actor), "may_refer": may,
+            "candidates": [{k: c[k] for k in ("id", "name", "station_id", "specialties", "load", "max_load")} for c in await services.candidates(case)] if may else [],
+        }
+
+    @post("/cases/{case_id:int}/referrals", status_code=201)
+    async def refer(self, actor: Actor, case_id: int, data: ReferIn) -> dict[str, Any]:
+        case = await get_case(case_id, actor)
+        ref = await services.refer(
+            case, actor, party_id=data.party_id, consent=data.consent, grade=data.grade, reason=data.reason,
+            consent_method=data.consent_method, consent_note=data.consent_note, counsellor_id=data.counsellor_id, pause=data.pause,
+        )
+        [view] = await views.describe([ref], actor)
+        return view
+
+    @get("/queue")
+    async def queue(self, actor: Actor, include_ended: bool = False) -> list[dict[str, Any]]:
+        return await views.queue(actor, include_ended)
+
+    @get("/referrals/{referral_id:int}")
+    async def referral(self, actor: Actor, referral_id: int) -> dict[str, Any]:
+        return await _visible_referral(referral_id, actor)
+
+    @post("/referrals/{referral_id:int}/grade", status_code=200)
+    async def grade(self, actor: Actor, referral_id: int, data: GradeIn) -> dict[str, Any]:
+        await services.regrade(referral_id, actor, data.grade, data.reason)
+        return await _visible_referral(referral_id, actor)
+
+    @post("/referrals/{referral_id:int}/sessions", status_code=201)
+    async def session(self, actor: Actor, referral_id: int, data: SessionIn) -> dict[str, Any]:
+        return await services.record_session(referral_id, actor, held_at=data.held_at, mode=data.mode, minutes=data.minutes, notes=data.notes)
+
+    @post("/referrals/{referral_id:int}/end", status_code=200)
+    async def end(self, actor: Actor, referral_id: int, data: EndIn) -> dict[str, Any]:
+        await services.end(referral_id, actor, result=data.result, note=data.note, keep_open=data.keep_open)
+        return await _visible_referral(referral_id, actor)
+
+    @post("/referrals/{referral_id:int}/override", status_code=200)
+    async def override(self, actor: Actor, referral_id: int, data: ReasonIn) -> dict[str, Any]:
+        await services.override_close(referral_id, actor, data.reason)
+        return await _visible_referral(referral_id, actor)
+
+    @post("/follow_ups/{follow_up_id:int}/done", status_code=200)
+    async def follow_up_done(self, actor: Actor, follow_up_id: int, data: FollowUpIn) -> dict[str, Any]:
+        return await services.complete_follow_up(follow_up_id, actor, data.notes)
+
+
+# ---------------------------------------------------------------- admin (HTML)
+
+
+async def form_actor(request: Request[Any, Any, Any]) -> Actor:
+    """Staff for an admin form: HTMX sends the CSRF header; a plain form its ``_csrf`` field."""
+    if request.method not in ("GET", "HEAD") and not request.headers.get("x-csrf-token"):
+        token = (await request.form()).get("_csrf")
+        if isinstance(token, str) and token:
+            request.scope["jiefen_form_csrf"] = token  # type: ignore[typeddict-unknown-key]
+    return await current_actor(request)
+
+
+def _csrf(request: Request[Any, Any, Any]) -> str:
+    return str(request.scope.get("jiefen_csrf", ""))  # type: ignore[call-overload]
+
+
+def _htmx(request: Request[Any, Any, Any]) -> bool:
+    """An HTMX request swaps the fragment in; a plain form post gets the whole page back."""
+    return request.headers.get("hx-request") == "true"
+
+
+def _message(exc: JiefenError, actor: Actor) -> str:
+    return gettext(exc.message, actor.locale, **exc.params)
+
+
+async def _form(request: Request[Any, Any, Any]) -> dict[str, str]:
+    form = await request.form()
+    return {k: str(v).strip() for k, v in form.items() if isinstance(v, str)}
+
+
+def _local_time(value: str) -> datetime:
+    from core.settings import get_settings
+
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=get_settings().zone)
+
+
+class PsychAdmin(Controller):
+    path = "/admin/plugins/psych"
+    include_in_schema = False
+    dependencies = {"actor": Provide(form_actor)}
+
+    @get("/cases/{case_id:int}/panel", media_type=MediaType.HTML)
+    async def panel(self, actor: Actor, case_id: int) -> str:
+        return (await views.panel(await get_case(case_id, actor), actor))["html"]
+
+    @get("/cases/{case_id:int}/refer", media_type=MediaType.HTML)
+    async def refer_form(self, actor: Actor, case_id: int) -> str:
+        """The case page's button: the panel with the referral form in it."""
+        case = await get_case(case_id, actor)
+        if not services.may_refer(case, actor):
+            raise NotFound()
+        return (await views.panel(case, actor, form=await views.refer_form(case, actor)))["html"]
+
+    @post("/cases/{case_id:int}/refer", media_type=MediaType.HTML, status_code=200)
+    async def refer(self, request: Request[Any, Any, Any], actor: Actor, case_id: int) -> str:
+        case = await get_case(case_id, actor)
+        form = await _form(request)
+        try:
+            await services.refer(
+                case, actor, party_id=int(form.get("party_id") or 0), consent=form.get("consent") == "1",
+                grade=form.get("grade", "green"), reason=form.get("reason", ""), consent_method=form.get("consent_method", "written"),
+                consent_note=form.get("consent_note", ""), counsellor_id=int(form["counsellor_id"]) if form.get("counsellor_id") else None,
+                pause=form.get("pause") == "1",
+            )
+        except JiefenError as exc:
+            fresh = await get_case(case_id, actor)
+            return (await views.panel(fresh, actor, form=await views.refer_form(fresh, actor, _message(exc, actor))))["html"]
+        return (await views.panel(await get_case(case_id, actor), actor))["html"]
+
+    @post("/referrals/{referral_id:int}/grade", media_type=MediaType.HTML, status_code=200)
+    async def grade(self, request: Request[Any, Any, Any], actor: Actor, referral_id: int) -> str:
+        form = await _form(request)
+        ref = await services.referral(referral_id)
+        error = ""
+        try:
+            await services.regrade(referral_id, actor, form.get("grade", ""), form.get("reason", ""))
+        except JiefenError as exc:
+            error = _message(exc, actor)
+        if services.is_counselling_side(actor, ref):
+            return await views.referral_page(referral_id, actor, _csrf(request), fragment=_htmx(request), error=error)
+        return (await views.panel(await get_case(ref["case_id"], actor), actor, error=error))["html"]
+
+    @post("/referrals/{referral_id:int}/override", media_type=MediaType.HTML, status_code=200)
+    async def override(self, request: Request[Any, Any, Any], actor: Actor, referral_id: int) -> str:
+        form = await _form(request)
+        ref = await services.referral(referral_id)
+        case = await get_case(ref["case_id"], actor)
+        error = ""
+        try:
+            await services.override_close(referral_id, actor, form.get("reason", ""))
+        except JiefenError as exc:
+            error = _message(exc, actor)
+        return (await views.panel(case, actor, error=error))["html"]
+
+    @get("/queue", media_type=MediaType.HTML)
+    async def queue(self, request: Request[Any, Any, Any], actor: Actor) -> str:
+        return await views.queue_page(actor, _csrf(request))
+
+    @get("/referrals/{referral_id:int}", media_type=MediaType.HTML)
+    async def referral(self, request: Request[Any, Any, Any], actor: Actor, referral_id: int) -> str:
+        return await views.referral_page(referral_id, actor, _csrf(request))
+
+    @post("/referrals/{referral_id:int}/sessions", media_type=MediaType.HTML, status_code=200)
+    async def session(self, request: Request[Any, Any, Any], actor: Actor, referral_id: int) -> str:
+        form = await _form(request)
+        error = ""
+        try:
+            await services.record_session(
+                referral_id, actor, held_at=_local_time(form.get("held_at", "")), mode=form.get("mode", "in_person"),
+                minutes=int(form.get("minutes") or 50), notes=form.get("notes", ""),
+            )
+        except ValueError:
+            error = gettext("Give the date and time of the session.", actor.locale)
+        except JiefenError as exc:
+            error = _message(exc, actor)
+        return await views.referral_page(referral_id, actor, _csrf(request), fragment=_htmx(request), error=error)
+
+    @post("/referrals/{referral_id:int}/end", media_type=MediaType.HTML, status_code=200)
+    async def end(self, request: Request[Any, Any, Any], actor: Actor, referral_id: int) -> str:
+        form = await _form(request)
+        error = ""
+        try:
+            await services.end(referral_id, actor, result=form.get("result") or None, note=form.get("note", ""), keep_open=form.get("keep_open") == "1")
+        except JiefenError as exc:
+            error = _message(exc, actor)
+        return await views.referral_page(referral_id, actor, _csrf(request), fragment=_htmx(request), error=error)
+
+    @post("/follow_ups/{follow_up_id:int}/done", media_type=MediaType.HTML, status_code=200)
+    async def follow_up_done(self, request: Request[Any, Any, Any], actor: Actor, follow_up_id: int) -> str:
+        form = await _form(request)
+        from plugins.psych.tables import FollowUp
+
+        row = await FollowUp.select(FollowUp.referral).where(FollowUp.id == follow_up_id).first()
+        if row is None:
+            raise NotFound()
+        error = ""
+        try:
+            await services.complete_follow_up(follow_up_id, actor, form.get("notes", ""))
+        except JiefenError as exc:
+            error = _message(exc, actor)
+        return await views.referral_page(row["referral"], actor, _csrf(request), fragment=_htmx(request), error=error)
+
+
+ROUTES = [PsychApi, PsychAdmin]
