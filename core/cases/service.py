@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -81,11 +82,10 @@ async def create_case(
                 "channel": data.channel, "dispute_type": data.dispute_type, "org_path": org["path"],
                 "place_path": place["path"] if place else "",
             }
-            number = await next_number(fields, now)
             collective = any(p.represented_count > 1 or p.is_representative for p in data.parties)
             inserted = await Case.insert(
                 Case(
-                    number=number, channel=data.channel, dispute_type=data.dispute_type, title=data.title,
+                    number=f"pending-{uuid.uuid4().hex}", channel=data.channel, dispute_type=data.dispute_type, title=data.title,
                     description=data.description, amount=data.amount, state="submitted", risk_level=data.risk_level,
                     place=place["id"] if place else None, place_path=place["path"] if place else "",
                     org=org["id"], org_path=org["path"], preferred_mediator=data.preferred_mediator_id,
@@ -109,7 +109,11 @@ async def create_case(
                     s.AcceptData(rights_notified=data.rights_notified, consent=data.consent, risk_level=data.risk_level),
                 )
                 case = await Case.select().where(Case.id == case["id"]).first()
-            result = {"id": case["id"], "number": case["number"], "state": case["state"], "version": case["version"]}
+            # The number is taken last: the counter row stays locked only until commit, so
+            # concurrent intakes queue for one statement, not for the whole transaction.
+            number = await next_number(fields, now)
+            await Case.update({Case.number: number}).where(Case.id == case["id"])
+            result = {"id": case["id"], "number": number, "state": case["state"], "version": case["version"]}
             if idempotency:
                 await IdempotencyRecord.insert(
                     IdempotencyRecord(client=idempotency[0], key=idempotency[1], request_hash=request_hash, case=case["id"], response=result)

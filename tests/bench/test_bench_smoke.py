@@ -41,7 +41,7 @@ def test_chunk_rows_chain_and_shape() -> None:
     for w in tree.village_weights:
         acc += w
         cum.append(acc)
-    n = 1500
+    n = 600
     ctx = g.Ctx(tree, g.Clock(n, now), now, 3, "解纷", "{prefix}调〔{year}〕{seq:04d}号", 1, ["13800000000"] * 50, cum)
     cases, parties, events, deadlines = g.generate_chunk(ctx, 0, n)
     assert len(cases) == n and len({c[1] for c in cases}) == n  # case numbers unique

@@ -359,3 +359,17 @@ async def test_supervisor_for_builds_a_bench_actor() -> None:
     assert (await figures.dashboard_figures(village)).open == 1  # the case happened in the village
     stranger = await actor_for_user((await make_user((await make_town()).town, ["supervisor"]))["id"])
     assert (await figures.dashboard_figures(stranger)).open == 0
+
+
+def test_charts_escape_labels_and_show_their_numbers() -> None:
+    from web.supervision import charts
+
+    svg = str(charts.bar_chart("c1", "按<类型>", [("<script>", 12), ("Labour and wage arrears", 3, "#b42b2b")], unit="件"))
+    assert "<script>" not in svg and "&lt;script&gt;" in svg and "按&lt;类型&gt;" in svg
+    assert '>12</text>' in svg and '>3</text>' in svg and 'fill="#b42b2b"' in svg and "Labour and w…" in svg
+    assert '<desc id="c1-d">&lt;script&gt; 12 件; Labour and wage arrears 3 件</desc>' in svg
+    days = [(date(2026, 11, 1) + timedelta(days=i), i % 3) for i in range(30)]
+    line = str(charts.line_chart("c2", "每日", days))
+    assert line.count("<circle") == 20 and ">2</text>" in line and "11-30" in line and 'class="value minor"' in line
+    empty = str(charts.line_chart("c3", "每日", [(date(2026, 11, 1), 0)]))
+    assert "<circle" not in empty and "<svg" in empty

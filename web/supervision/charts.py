@@ -21,8 +21,18 @@ def _num(value: float) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def _short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _width(text: str, size: int = 13) -> float:
+    """About how wide ``text`` is at ``size`` px: a CJK character is square, Latin about half."""
+    return sum(size if ord(ch) > 0x2E7F else size * 0.56 for ch in text)
+
+
+def _short(text: str, room: float) -> str:
+    """``text`` cut with an ellipsis to fit ``room`` px (the full text stays in ``<desc>``)."""
+    if _width(text) <= room:
+        return text
+    while text and _width(text + "…") > room:
+        text = text[:-1]
+    return text + "…"
 
 
 def bar_chart(
@@ -46,7 +56,7 @@ def bar_chart(
         fill = rest[0] if rest else colour
         out.append(
             f'<g class="bar"><text x="{label_width - 8}" y="{y + 19}" text-anchor="end" font-size="13" fill="{INK}" {FONT}>'
-            f'{escape(_short(label, 9))}</text>'
+            f'{escape(_short(label, label_width - 12))}</text>'
             f'<rect x="{label_width}" y="{y + 5}" width="{length:.1f}" height="{row - 10}" rx="3" fill="{escape(fill)}"/>'
             f'<text class="value" x="{label_width + length + 6:.1f}" y="{y + 19}" font-size="13" font-weight="600" fill="{INK}" {FONT}>'
             f'{escape(_num(value))}</text></g>'
