@@ -65,7 +65,7 @@ async def case_actions(case: dict[str, Any], actor: Any) -> list[dict[str, Any]]
 async def case_panels(case: dict[str, Any], actor: Any) -> list[dict[str, Any]]:
     from plugins.industry_assoc.views import panel
 
-    return [await panel(case, actor)]
+    return await panel(case, actor)
 
 
 @hookimpl

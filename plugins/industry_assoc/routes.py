@@ -190,7 +190,7 @@ class IndustryAssocAdmin(Controller):
     @get("/cases/{case_id:int}/transfer-form", media_type=MediaType.HTML)
     async def transfer_form(self, actor: Actor, case_id: int) -> str:
         """The case page's button: the panel with the suggested associations to choose from."""
-        return await views.panel_html(await get_case(case_id, actor), actor, form=True)
+        return await views.panel_html(await get_case(case_id, actor), actor, form=True, wrap=False)
 
     @post("/cases/{case_id:int}/transfer", media_type=MediaType.HTML, status_code=200)
     async def transfer(self, actor: Actor, case_id: int, request: Request[Any, Any, Any]) -> Response[str]:
@@ -199,13 +199,13 @@ class IndustryAssocAdmin(Controller):
         try:
             await services.transfer(case, actor, int(form.get("association_id") or 0), form.get("reason", "")[:4000])
         except JiefenError as exc:
-            return _html(await views.panel_html(case, actor, form=True, error=_message(exc, actor)), exc.status_code)
-        return _html(await views.panel_html(await get_case(case_id, actor), actor))
+            return _html(await views.panel_html(case, actor, form=True, error=_message(exc, actor), wrap=False), exc.status_code)
+        return _html(await views.panel_html(await get_case(case_id, actor), actor, wrap=False))
 
     @post("/transfers/{transfer_id:int}/cancel", media_type=MediaType.HTML, status_code=200)
     async def cancel(self, actor: Actor, transfer_id: int) -> str:
         transfer = await services.cancel(actor, transfer_id)
-        return await views.panel_html(await get_case(transfer["case_id"], actor), actor)
+        return await views.panel_html(await get_case(transfer["case_id"], actor), actor, wrap=False)
 
     @get("/inbox", media_type=MediaType.HTML)
     async def inbox(self, actor: Actor, request: Request[Any, Any, Any]) -> str:

@@ -127,27 +127,21 @@ def _mask(name: str) -> str:
 
 
 async def list_transfers(who: Actor, status: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
-    """Transfers this actor may see: an association's staff only those to their association;
-    the centre's staff those of the cases in their subtree (or to associations in it)."""
+    """Transfers this actor may see, newest first: an association's staff only those to their
+    association; the centre's staff those of the cases in their subtree (or to associations in it)."""
     query = Transfer.select().order_by(Transfer.id, ascending=False).limit(limit)
     if status:
         query = query.where(Transfer.status == status)
-    rows = await _enrich(await query)
-    if who.is_system:
-        return rows
-    cases = {c["id"]: c for c in await Case.select(Case.id, Case.org_path, Case.assigned_org_path).where(
-        Case.id.is_in([r["case_id"] for r in rows] or [-1])
-    )}
-    visible = []
-    for r in rows:
+    if not who.is_system:
+        prefix = who.org_path + "%"
+        in_subtree = Organisation.select(Organisation.id).where(Organisation.path.like(prefix))
+        mine = Association.select(Association.id).where(Association.organisation_id.is_in(in_subtree))
         if STAFF_ROLE in who.roles:
-            if is_association_staff(who, r["association_path"]):
-                visible.append(r)
-            continue
-        case = cases.get(r["case_id"], {})
-        if who.covers(case.get("org_path")) or who.covers(r["association_path"]):
-            visible.append(r)
-    return visible
+            query = query.where(Transfer.association.is_in(mine))
+        else:
+            cases = Case.select(Case.id).where(Case.org_path.like(prefix))
+            query = query.where(Transfer.case_id.is_in(cases) | Transfer.association.is_in(mine))
+    return await _enrich(await query)
 
 
 async def for_association(who: Actor, transfer_id: int) -> dict[str, Any]:

@@ -35,28 +35,32 @@ def _zh(transfer: dict[str, Any]) -> dict[str, Any]:
 async def actions(case: dict[str, Any], actor: Actor) -> list[dict[str, Any]]:
     base = f"/admin/plugins/industry_assoc/cases/{case['id']}"
     if services.may_transfer(case, actor) and not await services.open_transfer(case["id"]):
-        return [{"label": "转行业协会调解", "url": f"{base}/transfer-form", "method": "get", "hx_target": "#industry_assoc", "confirm": None}]
+        return [{"label": "转行业协会调解", "url": f"{base}/transfer-form", "method": "get", "hx_target": "#industry_assoc_panel", "confirm": None}]
     pending = await services.open_transfer(case["id"])
     if pending and pending["status"] == S.pending and services.may_cancel(case, pending, actor):
         return [{
             "label": "撤回行业协会转办", "url": f"/admin/plugins/industry_assoc/transfers/{pending['id']}/cancel", "method": "post",
-            "hx_target": "#industry_assoc", "confirm": "撤回后案件回到本中心调解,确定撤回?",
+            "hx_target": "#industry_assoc_panel", "confirm": "撤回后案件回到本中心调解,确定撤回?",
         }]
     return []
 
 
-async def panel_html(case: dict[str, Any], actor: Actor, *, form: bool = False, error: str = "") -> str:
+async def panel_html(case: dict[str, Any], actor: Actor, *, form: bool = False, error: str = "", wrap: bool = True) -> str:
+    """The panel; ``wrap=False`` gives its inside, for an HTMX swap into ``#industry_assoc_panel``."""
     transfers = [_zh(t) for t in await services.transfers_of_case(case["id"])]
     may = services.may_transfer(case, actor) and not any(t["status"] in services.OPEN for t in transfers)
     suggestions = await suggest(case, actor.locale) if may and form else []
     return render_template(
         "industry_assoc/panel.html", local=local, case=case, transfers=transfers, may_transfer=may, form=form and may,
-        suggestions=suggestions, error=error,
+        suggestions=suggestions, error=error, wrap=wrap,
     )
 
 
-async def panel(case: dict[str, Any], actor: Actor) -> dict[str, Any]:
-    return {"id": "industry_assoc", "title": "行业协会调解", "html": await panel_html(case, actor)}
+async def panel(case: dict[str, Any], actor: Actor) -> list[dict[str, Any]]:
+    # Only on the cases it bears on: transferred ones, and those that may be transferred.
+    if not services.may_transfer(case, actor) and not await services.transfers_of_case(case["id"]):
+        return []
+    return [{"id": "industry_assoc", "title": "行业协会调解", "html": await panel_html(case, actor)}]
 
 
 def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:

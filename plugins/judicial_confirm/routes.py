@@ -206,8 +206,8 @@ class JudicialConfirmAdmin(Controller):
         try:
             await action
         except JiefenError as exc:
-            return _html(await views.panel_html(case, actor, error=gettext(exc.message, actor.locale, **exc.params)), exc.status_code)
-        return _html(await views.panel_html(await get_case(case_id, actor), actor))
+            return _html(await views.panel_html(case, actor, error=gettext(exc.message, actor.locale, **exc.params), wrap=False), exc.status_code)
+        return _html(await views.panel_html(await get_case(case_id, actor), actor, wrap=False))
 
     @post("/cases/{case_id:int}/application", media_type=MediaType.HTML, status_code=200)
     async def start(self, actor: Actor, case_id: int) -> Response[str]:

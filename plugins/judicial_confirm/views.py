@@ -43,21 +43,22 @@ async def actions(case: dict[str, Any], actor: Actor) -> list[dict[str, Any]]:
     if app is None:
         if services.may_prepare(case, actor) and await services.effective_agreement(case["id"]):
             return [{"label": "跟踪司法确认申请期限", "url": f"{ADMIN}/cases/{case['id']}/application", "method": "post",
-                     "hx_target": "#judicial_confirm", "confirm": None}]
+                     "hx_target": "#judicial_confirm_panel", "confirm": None}]
         return []
     found: list[dict[str, Any]] = []
     if app["status"] == S.open and services.window_open(app) and services.may_prepare(case, actor):
         summary = await services.summary(app["id"], row=app)
         if all(p["consented"] for p in summary["parties"]):
             found.append({"label": "提交司法确认申请", "url": f"{ADMIN}/applications/{app['id']}/submit", "method": "post",
-                          "hx_target": "#judicial_confirm", "confirm": "提交后生成司法确认申请书并送交受理法院,确定提交?"})
+                          "hx_target": "#judicial_confirm_panel", "confirm": "提交后生成司法确认申请书并送交受理法院,确定提交?"})
     if app["document_key"]:
         found.append({"label": "下载司法确认申请材料包", "url": f"{API}/applications/{app['id']}/package.zip", "method": "get",
                       "hx_target": None, "confirm": None})
     return found
 
 
-async def panel_html(case: dict[str, Any], actor: Actor, error: str = "") -> str:
+async def panel_html(case: dict[str, Any], actor: Actor, error: str = "", wrap: bool = True) -> str:
+    """The panel; ``wrap=False`` gives its inside, for an HTMX swap into ``#judicial_confirm_panel``."""
     app = await services.current(case["id"])
     summary = await services.summary(app["id"], row=await services.get(app["id"])) if app else None
     evidence = []
@@ -65,7 +66,7 @@ async def panel_html(case: dict[str, Any], actor: Actor, error: str = "") -> str
         evidence = await Evidence.select(Evidence.id, Evidence.filename).where(Evidence.case == case["id"]).order_by(Evidence.id)
     return render_template(
         "judicial_confirm/panel.html", case=case, app=summary, may_prepare=services.may_prepare(case, actor), evidence=evidence,
-        has_agreement=bool(await services.effective_agreement(case["id"])), error=error, admin=ADMIN, api=API, **_labels(),
+        has_agreement=bool(await services.effective_agreement(case["id"])), error=error, wrap=wrap, admin=ADMIN, api=API, **_labels(),
     )
 
 

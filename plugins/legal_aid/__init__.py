@@ -85,6 +85,13 @@ async def case_panels(case: dict[str, Any], actor: Any) -> list[dict[str, Any]]:
     return [await panel(case, actor)]
 
 
+@hookimpl
+async def dashboard_widgets(organisation: dict[str, Any], actor: Any) -> list[dict[str, Any]]:
+    from plugins.legal_aid.views import widget
+
+    return [await widget(organisation, actor)]
+
+
 # Named apart from the ``jobs`` module beside it: importing plugins.legal_aid.jobs rebinds the
 # package's ``jobs`` attribute, and a re-registration would then miss the hook.
 @hookimpl(specname="jobs")

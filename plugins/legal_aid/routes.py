@@ -194,11 +194,14 @@ class LegalAidAdmin(Controller):
         return (await views.panel(await get_case(case_id, actor), actor))["html"]
 
     @get("/cases/{case_id:int}/screen", media_type=MediaType.HTML)
-    async def screen_form(self, actor: Actor, case_id: int) -> str:
+    async def screen_form(self, actor: Actor, case_id: int) -> Response[str]:
+        """The case page's button: the panel with the screening form in it. The button targets
+        ``#legal-aid-panel``; the answer is that element whole, so it replaces it."""
         case = await get_case(case_id, actor)
         if not services.may_screen(case, actor):
             raise NotFound()
-        return (await views.panel(case, actor, form=await views.screen_form(case)))["html"]
+        html = (await views.panel(case, actor, form=await views.screen_form(case)))["html"]
+        return Response(html, media_type=MediaType.HTML, headers={"HX-Reswap": "outerHTML"})
 
     @post("/cases/{case_id:int}/screen", media_type=MediaType.HTML, status_code=200)
     async def screen(self, request: Request[Any, Any, Any], actor: Actor, case_id: int) -> str:

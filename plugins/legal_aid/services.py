@@ -19,7 +19,6 @@ from decimal import Decimal
 from typing import Any
 
 from core.auth.tables import StaffUser
-from core.cases.access import can_see
 from core.cases.tables import Case, CaseEvent, Party
 from core.errors import BadRequest, Conflict, Forbidden, NotFound
 from core.orgs.tables import Organisation

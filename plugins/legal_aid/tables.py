@@ -9,7 +9,17 @@ or more eligible applicants to a legal-aid centre, with the package PDF kept bes
 
 from enum import StrEnum
 
-from piccolo.columns import JSON, Boolean, Bytea, ForeignKey, Integer, Numeric, Text, Timestamptz, Varchar
+from piccolo.columns import (
+    JSON,
+    Boolean,
+    Bytea,
+    ForeignKey,
+    Integer,
+    Numeric,
+    Text,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 

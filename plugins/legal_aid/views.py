@@ -144,3 +144,23 @@ async def handoff_page(handoff_id: int, actor: Actor, csrf: str, *, fragment: bo
     return render_template(
         "legal_aid/handoff.html", **_ctx(h=view, csrf=csrf, fragment=fragment, error=error, pending=view["status"] == Handoff.Status.pending)
     )
+
+
+async def widget(organisation: dict[str, Any], actor: Actor) -> dict[str, Any]:
+    """A dashboard's handoffs in the organisation's subtree: waiting, overdue, with a lawyer."""
+    from datetime import UTC, datetime
+
+    from core.cases.tables import Case
+
+    rows = await Handoff.select(Handoff.case_id, Handoff.status, Handoff.due_at).where(Handoff.status.is_in(list(services.ACTIVE)))
+    inside = {c["id"] for c in await Case.select(Case.id).where(
+        Case.id.is_in([r["case_id"] for r in rows] or [-1]) & Case.org_path.like((organisation.get("path") or "") + "%")
+    )}
+    mine = [r for r in rows if r["case_id"] in inside]
+    now = datetime.now(UTC)
+    counts = {
+        "pending": sum(1 for r in mine if r["status"] == "pending"),
+        "overdue": sum(1 for r in mine if r["status"] == "pending" and r["due_at"] <= now),
+        "accepted": sum(1 for r in mine if r["status"] == "accepted"),
+    }
+    return {"id": "legal_aid", "title": "法律援助转交", "html": render_template("legal_aid/widget.html", counts=counts)}

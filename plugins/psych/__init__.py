@@ -76,6 +76,13 @@ async def case_panels(case: dict[str, Any], actor: Any) -> list[dict[str, Any]]:
 
 
 @hookimpl
+async def dashboard_widgets(organisation: dict[str, Any], actor: Any) -> list[dict[str, Any]]:
+    from plugins.psych.views import widget
+
+    return [await widget(organisation, actor)]
+
+
+@hookimpl
 async def veto_transition(case: dict[str, Any], event: str, actor: Any) -> str | None:
     from plugins.psych.services import close_veto
 

@@ -4,7 +4,7 @@ import os
 
 from piccolo.conf.apps import AppConfig
 
-from plugins.psych.tables import Counsellor, CounsellingSession, FollowUp, Grading, Referral
+from plugins.psych.tables import CounsellingSession, Counsellor, FollowUp, Grading, Referral
 
 APP_CONFIG = AppConfig(
     app_name="psych",

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Controller, MediaType, Request, get, patch, post
+from litestar import Controller, MediaType, Request, Response, get, patch, post
 from litestar.di import Provide
 
 from core.errors import JiefenError, NotFound
@@ -205,12 +205,14 @@ class PsychAdmin(Controller):
         return (await views.panel(await get_case(case_id, actor), actor))["html"]
 
     @get("/cases/{case_id:int}/refer", media_type=MediaType.HTML)
-    async def refer_form(self, actor: Actor, case_id: int) -> str:
-        """The case page's button: the panel with the referral form in it."""
+    async def refer_form(self, actor: Actor, case_id: int) -> Response[str]:
+        """The case page's button: the panel with the referral form in it. The button targets
+        ``#psych-panel``; the answer is that element whole, so it replaces it."""
         case = await get_case(case_id, actor)
         if not services.may_refer(case, actor):
             raise NotFound()
-        return (await views.panel(case, actor, form=await views.refer_form(case, actor)))["html"]
+        html = (await views.panel(case, actor, form=await views.refer_form(case, actor)))["html"]
+        return Response(html, media_type=MediaType.HTML, headers={"HX-Reswap": "outerHTML"})
 
     @post("/cases/{case_id:int}/refer", media_type=MediaType.HTML, status_code=200)
     async def refer(self, request: Request[Any, Any, Any], actor: Actor, case_id: int) -> str:

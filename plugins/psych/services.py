@@ -33,7 +33,7 @@ from core.plugins import (
     transition,
     write_transaction,
 )
-from plugins.psych.tables import Counsellor, CounsellingSession, FollowUp, Grading, Referral
+from plugins.psych.tables import CounsellingSession, Counsellor, FollowUp, Grading, Referral
 
 log = logging.getLogger("jiefen.plugins.psych")
 

@@ -197,3 +197,16 @@ async def referral_page(referral_id: int, actor: Actor, csrf: str, *, fragment: 
         "psych/referral.html", **_ctx(actor=actor, r=view, csrf=csrf, fragment=fragment, error=error,
                                       may_record="counsellor" in actor.roles)
     )
+
+
+async def widget(organisation: dict[str, Any], actor: Actor) -> dict[str, Any]:
+    """A dashboard's count of open referrals by grade in the organisation's subtree (no names)."""
+    from core.cases.tables import Case
+
+    refs = await Referral.select(Referral.case_id, Referral.grade).where(Referral.status.is_in(list(services.OPEN)))
+    inside = {c["id"] for c in await Case.select(Case.id).where(
+        Case.id.is_in([r["case_id"] for r in refs] or [-1]) & Case.org_path.like((organisation.get("path") or "") + "%")
+    )}
+    counts = {g: sum(1 for r in refs if r["case_id"] in inside and r["grade"] == g) for g in ("red", "yellow", "green")}
+    html = render_template("psych/widget.html", **_ctx(counts=counts))
+    return {"id": "psych", "title": "心理咨询转介", "html": html}

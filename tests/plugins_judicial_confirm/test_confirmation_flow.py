@@ -325,3 +325,42 @@ async def test_admin_fragments(court: CourtTown, login: Any) -> None:
         f"/admin/plugins/judicial_confirm/applications/{app['id']}/submit", headers={**mediator.headers, "HX-Request": "true"},
     )
     assert bad.status_code == 409 and "尚有 1 名当事人" in bad.text
+
+
+@pytest.mark.pdf
+@pytest.mark.slow
+async def test_a_written_agreement_goes_to_court_with_its_signed_pdf(court: CourtTown, login: Any) -> None:
+    """The agreements area's path: finalised, signed by all, effective on the last signature, its
+    signed PDF issued; the application cites its code and the package carries that very file."""
+    from core.agreements.tables import DocumentRecord
+    from tests.agreements.helpers import (
+        case_in_mediation,
+        final_agreement,
+        prepare_town,
+        sign_everything,
+    )
+
+    await prepare_town(court.town, login)
+    cid, _desk, mediator = await case_in_mediation(court.town, login)
+    aid = await final_agreement(mediator, cid)
+    assert (await sign_everything(mediator, aid))["effective"] is True
+    await run_jobs()
+    record = await DocumentRecord.select().where((DocumentRecord.kind == "agreement") & (DocumentRecord.source_id == aid)).first()
+    assert record is not None
+    app = await _app(mediator, cid)
+    assert app["agreement_id"] == aid and app["committee_name"] == court.town.committee["name"]
+    app = await consent_all(mediator, app)
+    submitted = await mediator.post(f"{API}/applications/{app['id']}/submit")
+    assert submitted.status_code == 200, submitted.text
+    text = squash(pdftotext((await mediator.get(f"{API}/applications/{app['id']}/application.pdf")).content))
+    from core.agreements import codes
+
+    assert codes.display(record["verification_code"]) in text and "人民调解协议书（原件）" in text
+    package = zipfile.ZipFile(io.BytesIO((await mediator.get(f"{API}/applications/{app['id']}/package.zip")).content))
+    manifest = json.loads(package.read("manifest.json"))
+    assert manifest["agreement"]["form"] == "written" and manifest["agreement"]["verification_code"] == record["verification_code"]
+    files = {f["name"]: f for f in manifest["files"]}
+    assert files["agreement.pdf"]["sha256"] == record["sha256"]
+    import hashlib
+
+    assert hashlib.sha256(package.read("agreement.pdf")).hexdigest() == record["sha256"]

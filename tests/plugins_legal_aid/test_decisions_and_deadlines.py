@@ -14,7 +14,13 @@ from plugins.legal_aid import jobs as legal_aid_jobs
 from plugins.legal_aid import services
 from plugins.legal_aid.tables import Handoff
 from tests.plugins.conftest import switch
-from tests.plugins_legal_aid.conftest import MIGRANT_WAGES, case_in_mediation, events, make_centre, party_id
+from tests.plugins_legal_aid.conftest import (
+    MIGRANT_WAGES,
+    case_in_mediation,
+    events,
+    make_centre,
+    party_id,
+)
 
 pytestmark = [pytest.mark.db, pytest.mark.plugin_legal_aid, pytest.mark.pdf]
 
@@ -58,12 +64,19 @@ async def test_no_answer_in_time_is_urged_then_returned(town: Any, api: Any) -> 
     centre = await make_centre(town)
     case, mediator, handoff = await _handed_off(api, town, centre)
     sent = datetime.now(UTC)
+    # (The job covers every town's handoffs; look at this one.)
+    async def state() -> dict[str, Any]:
+        return await Handoff.select(Handoff.status, Handoff.urged_at).where(Handoff.id == handoff["id"]).first()
+
     # Before the deadline: nothing.
-    assert await services.check_deadlines(sent + timedelta(days=6)) == {"urged": 0, "returned": 0}
+    await services.check_deadlines(sent + timedelta(days=6))
+    assert (await state())["urged_at"] is None
     # Past the seven days: urged once, on the timeline, the centre told.
     after = sent + timedelta(days=7, hours=1)
     assert (await services.check_deadlines(after))["urged"] >= 1
-    assert await services.check_deadlines(after) == {"urged": 0, "returned": 0}
+    await services.check_deadlines(after)
+    assert (await state())["status"] == "pending"
+    assert [e["name"] for e in await events(case["id"])].count("legal_aid.urged") == 1
     assert (await events(case["id"]))[-1]["name"] == "legal_aid.urged"
     urges = await Notification.select(Notification.kind).where((Notification.recipient == centre.staff[0]["id"]) & (Notification.kind == "legal_aid_urge"))
     assert len(urges) == 1
@@ -120,7 +133,9 @@ async def test_admin_fragments_and_centre_pages(town: Any, api: Any) -> None:
     cid = case["id"]
     shown = (await mediator.get(f"/api/v1/plugins/cases/{cid}")).json()
     assert [a["label"] for a in shown["actions"] if a["plugin"] == "legal_aid"] == ["法律援助资格筛查"]
+    assert 'id="legal-aid-panel"' in (await mediator.get(f"/admin/cases/{cid}")).text
     form = await mediator.get(f"/admin/plugins/legal_aid/cases/{cid}/screen")
+    assert form.headers["hx-reswap"] == "outerHTML"
     assert form.status_code == 200 and 'id="legal-aid-screen"' in form.text and "2000" in form.text
     hx = {"HX-Request": "true"}
     # A collective list typed in, exempt as migrant workers' wages.

@@ -11,7 +11,14 @@ import pytest
 
 from core.notifications.tables import Notification
 from tests.factories import make_user
-from tests.plugins_legal_aid.conftest import MIGRANT_WAGES, case_in_mediation, events, make_centre, party_id, png_bytes
+from tests.plugins_legal_aid.conftest import (
+    MIGRANT_WAGES,
+    case_in_mediation,
+    events,
+    make_centre,
+    party_id,
+    png_bytes,
+)
 
 pytestmark = [pytest.mark.db, pytest.mark.plugin_legal_aid]
 
@@ -87,6 +94,10 @@ async def test_collective_wage_case_to_outcome(town: Any, api: Any) -> None:
     assert [e["name"] for e in timeline[-2:]] == ["legal_aid.handed_off", "refer"]
     assert timeline[-2]["payload"] == {"handoff_id": handoff["id"], "applicants": 4, "paused": True}
     assert timeline[-1]["payload"]["plugin"] == "legal_aid" and timeline[-1]["actor_label"] == "plugin:legal_aid"
+    # The town's dashboard counts it.
+    lead = await api.login(town.users["supervisor"])
+    widgets = (await lead.get("/api/v1/plugins/widgets", params={"organisation_id": town.town["id"]})).json()
+    assert "待中心决定 1" in next(w for w in widgets if w["plugin"] == "legal_aid")["html"]
     # The same applicants cannot go to a second centre while this one has them.
     twice = await mediator.post(f"/api/v1/plugins/legal_aid/cases/{cid}/handoffs", json={"centre_id": other_centre.org["id"], "screening_ids": [rows[0]["id"]]})
     assert twice.status_code == 409

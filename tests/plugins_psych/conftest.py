@@ -12,8 +12,6 @@ from core.auth.service import actor_for_user
 from tests.factories import Town, make_org, make_user
 from tests.plugins.conftest import Client, switch
 
-pytestmark = [pytest.mark.db, pytest.mark.plugin_psych]
-
 
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits() -> None:

@@ -80,10 +80,12 @@ async def test_red_at_referral_alerts_and_follow_ups_fall_due(town: Any, api: An
     assert town.users["county_supervisor"]["id"] not in alerted
 
     # Red: daily follow-ups. Nothing is due yet; tomorrow one is, once, and the counsellor is told.
-    assert await services.make_follow_ups_due(datetime.now(UTC)) == 0
+    # (The job covers every town's referrals; count this one's follow-ups.)
+    await services.make_follow_ups_due(datetime.now(UTC))
+    assert not await FollowUp.exists().where(FollowUp.referral == ref["id"])
     tomorrow = datetime.now(UTC) + timedelta(days=1, minutes=5)
-    assert await services.make_follow_ups_due(tomorrow) == 1
-    assert await services.make_follow_ups_due(tomorrow) == 0
+    assert await services.make_follow_ups_due(tomorrow) >= 1
+    await services.make_follow_ups_due(tomorrow)
     [due] = await FollowUp.select().where(FollowUp.referral == ref["id"])
     assert due["status"] == "due"
     told = await Notification.select(Notification.kind).where((Notification.recipient == crisis_counsellor["id"]) & (Notification.kind == "psych_follow_up_due"))

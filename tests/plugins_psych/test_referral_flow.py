@@ -73,6 +73,8 @@ async def test_referral_end_to_end(town: Any, api: Any) -> None:
     assert [e["name"] for e in await events(cid)][-2:] == ["psych.graded", "psych.crisis_alert"]
     panel_html = (await mediator.get(f"/admin/plugins/psych/cases/{cid}/panel")).text
     assert "psych-banner crisis" in panel_html and "红色预警" in panel_html
+    page = await mediator.get(f"/admin/cases/{cid}")  # the admin's case page gathers the panel
+    assert page.status_code == 200 and 'id="psych-panel"' in page.text and "红色预警" in page.text
 
     # The counselling side reads the notes …
     mine = (await counsellor.get(f"/api/v1/plugins/psych/referrals/{ref['id']}")).json()
@@ -95,6 +97,11 @@ async def test_referral_end_to_end(town: Any, api: Any) -> None:
             assert resp.status_code == 200, (url, resp.status_code)
             assert SECRET not in resp.text and "自伤风险" not in resp.text, url
         assert (await who.get(f"/admin/plugins/psych/referrals/{ref['id']}")).status_code == 404
+
+    # The town's dashboard counts it, without names.
+    widgets = (await supervisor.get("/api/v1/plugins/widgets", params={"organisation_id": town.town["id"]})).json()
+    [widget] = [w for w in widgets if w["plugin"] == "psych"]
+    assert "红 1" in widget["html"] and "张" not in widget["html"]
 
     # The close veto: not while a red referral is open …
     counsellor_back = await counsellor.post(f"/api/v1/plugins/psych/referrals/{ref['id']}/end", json={"keep_open": True})
@@ -167,8 +174,11 @@ async def test_admin_fragments(town: Any, api: Any) -> None:
     await make_station(town)
     case, mediator = await case_in_mediation(api, town)
     cid = case["id"]
+    page = (await mediator.get(f"/admin/cases/{cid}")).text
+    assert f'hx-get="/admin/plugins/psych/cases/{cid}/refer"' in page and 'hx-target="#psych-panel"' in page
     form = await mediator.get(f"/admin/plugins/psych/cases/{cid}/refer")
     assert form.status_code == 200 and 'id="psych-refer"' in form.text and "当事人已同意" in form.text
+    assert form.headers["hx-reswap"] == "outerHTML"  # the answer replaces #psych-panel whole
     # Posting without consent answers the form again with the reason; with it, the panel.
     fields = {"party_id": str(await applicant_id(cid)), "grade": "yellow", "reason": "<script>alert(1)</script>", "consent_method": "written", "pause": "1"}
     again = await mediator.post(f"/admin/plugins/psych/cases/{cid}/refer", data=fields, headers={"HX-Request": "true"})
