@@ -128,7 +128,29 @@ async def seed_demo(cases: int = 300, force: bool = False, seed: int = 20261123)
         # One transaction per case: on SQLite that is one connection instead of dozens.
         async with write_transaction():
             await _one_case(rng, n, orgs, desk, users, committee_mediators)
-    return demo_logins()
+    extra = await _seed_plugins(orgs)
+    return demo_logins() + ("\n" + "\n".join(f"    {line}" for line in extra) if extra else "")
+
+
+async def _seed_plugins(orgs: dict[str, Any]) -> list[str]:
+    """Each bundled plugin seeds its own demo data (and switches itself on for the demo town)."""
+    import importlib
+    import logging
+
+    lines: list[str] = []
+    for name in ("psych", "legal_aid", "industry_assoc", "judicial_confirm"):
+        try:
+            module = importlib.import_module(f"plugins.{name}.demo")
+        except ModuleNotFoundError:
+            continue
+        try:
+            if hasattr(module, "seed_demo"):
+                lines += list(await module.seed_demo(orgs) or [])
+            else:
+                lines += [line for line in str(await module.seed(orgs["town"]["name"]) or "").splitlines() if line.strip()]
+        except Exception:  # a plugin's demo must never stop the town from loading
+            logging.getLogger("jiefen.demo").exception("demo data of plugin %s failed", name)
+    return lines
 
 
 async def _one_case(rng: random.Random, n: int, orgs: dict[str, Any], desk: Actor, users: dict[str, int], mediators: list[int]) -> None:

@@ -52,13 +52,14 @@ async def fire_step(case_id: int, kind: str, due_at: datetime, step: Any) -> int
     return fired_id
 
 
-async def scan(now: datetime | None = None) -> int:
-    """Fire every reached step of every live deadline; returns how many fired."""
+async def scan(now: datetime | None = None, *, case_ids: list[int] | None = None) -> int:
+    """Fire every reached step of every live deadline (or of ``case_ids`` only); returns how many fired."""
     now = now or datetime.now(UTC)
     horizon = now + await _lead()
-    rows = await Deadline.select(Deadline.case).where(
-        Deadline.state.is_in(["running", "overdue"]) & (Deadline.due_at <= horizon)
-    )
+    where = Deadline.state.is_in(["running", "overdue"]) & (Deadline.due_at <= horizon)
+    if case_ids is not None:
+        where &= Deadline.case.is_in(case_ids or [-1])
+    rows = await Deadline.select(Deadline.case).where(where)
     fired = 0
     for case_id in sorted({r["case"] for r in rows}):
         case = await Case.select(*POLICY_COLUMNS).where(Case.id == case_id).first()

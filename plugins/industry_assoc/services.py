@@ -21,6 +21,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from core.cases.access import mask_name
 from core.cases.tables import Case, Party
 from core.deadlines.calendar import add_working_days
 from core.errors import BadRequest, Conflict, Forbidden, NotFound
@@ -120,12 +121,6 @@ async def _enrich(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _mask(name: str) -> str:
-    if len(name) <= 1:
-        return name
-    return name[0] + "*" * (len(name) - 1) if len(name) <= 3 else name[:2] + "*" * (len(name) - 2)
-
-
 async def list_transfers(who: Actor, status: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
     """Transfers this actor may see, newest first: an association's staff only those to their
     association; the centre's staff those of the cases in their subtree (or to associations in it)."""
@@ -160,7 +155,7 @@ async def for_association(who: Actor, transfer_id: int) -> dict[str, Any]:
     return {
         **transfer,
         "case": {**case, "dispute_type_label": dtype["label_zh"] if dtype else case["dispute_type"]},
-        "parties": [{**p, "name": _mask(p["name"]) if p["kind"] != "company" else p["name"]} for p in parties],
+        "parties": [{**p, "name": mask_name(p["name"]) if p["kind"] != "company" else p["name"]} for p in parties],
         "mediators": [m for m in association["mediators"] if m["active"] and m["user_id"]],
     }
 

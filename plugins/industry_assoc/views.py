@@ -115,7 +115,10 @@ async def widget(organisation: dict[str, Any], actor: Actor) -> dict[str, Any]:
 
 
 async def inbox_html(actor: Actor, csrf: str = "", message: str = "") -> str:
-    rows = [_zh(r) for r in await services.list_transfers(actor)]
+    # Those waiting for an answer first, the soonest due first; then the rest, newest first.
+    rows = sorted((_zh(r) for r in await services.list_transfers(actor)), key=lambda r: (
+        r["status"] != S.pending, r["due_at"] if r["status"] == S.pending else -r["transferred_at"].timestamp(), -r["id"],
+    ))
     details = {}
     for r in rows:
         if r["status"] == S.pending and STAFF_ROLE in actor.roles:

@@ -106,8 +106,10 @@ async def case_event(case: dict[str, Any], event: dict[str, Any]) -> None:
     await on_event(case, event)
 
 
-@hookimpl
-def jobs() -> dict[str, Any]:
+# Named apart from the hook: importing the ``jobs`` submodule would replace a function
+# called ``jobs`` on the package, and a re-registration would then miss the hook.
+@hookimpl(specname="jobs")
+def plugin_jobs() -> dict[str, Any]:
     from plugins.judicial_confirm.jobs import JOBS
 
     return JOBS

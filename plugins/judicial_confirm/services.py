@@ -22,6 +22,7 @@ import re
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+from core.cases.access import mask_name
 from core.cases.tables import Agreement, Case, Party
 from core.deadlines.calendar import add_calendar_days, local_date
 from core.errors import BadRequest, Conflict, Forbidden, JiefenError, NotFound
@@ -557,7 +558,9 @@ async def summary(application_id: int, row: dict[str, Any] | None = None) -> dic
         "has_document": bool(app["document_key"]), "has_ruling": bool(app["ruling_key"]),
         "enforceable": app["status"] == S.confirmed,
         "parties": [
-            {"party_id": p["id"], "name": p["name"], "role": p["role"], "consented": p["id"] in given,
+            # Names masked as everywhere on screen (the application itself, for the court, is in full).
+            {"party_id": p["id"], "name": p["name"] if p["kind"] == "company" else mask_name(p["name"]), "role": p["role"],
+             "consented": p["id"] in given,
              "method": given[p["id"]]["method"] if p["id"] in given else None,
              "consented_at": given[p["id"]]["consented_at"] if p["id"] in given else None}
             for p in parties

@@ -107,10 +107,10 @@ async def test_ladder_fires_each_step_once_and_records_urge_and_supervise(town, 
     assert case["next_due_at"] is not None
     after = case["next_due_at"] + timedelta(hours=25)
 
-    assert await scan(after) == 5  # reminder, yellow, urge, red, supervise
-    assert await scan(after) == 0  # once per (case, kind, due_at, step)
+    assert await scan(after, case_ids=[cid]) == 5  # reminder, yellow, urge, red, supervise
+    assert await scan(after, case_ids=[cid]) == 0  # once per (case, kind, due_at, step)
     await backend.run_all()
-    assert await scan(after) == 0
+    assert await scan(after, case_ids=[cid]) == 0
 
     fired = await DeadlineStepFired.select().where(DeadlineStepFired.case_id == cid)
     assert sorted(f["step"] for f in fired) == ["reminder", "supervise", "urge", "warning_red", "warning_yellow"]
@@ -138,12 +138,12 @@ async def test_extension_moves_due_and_the_ladder_fires_again(town, login, backe
 
     cid, desk = await _case_in_mediation(town, login)
     first_due = (await Case.select(Case.next_due_at).where(Case.id == cid).first())["next_due_at"]
-    assert await scan(first_due + timedelta(seconds=1)) >= 3  # reminder, yellow, urge, red
+    assert await scan(first_due + timedelta(seconds=1), case_ids=[cid]) >= 3  # reminder, yellow, urge, red
     worker = await login(town.mediators[0]["user"])
     await worker.act(cid, "extend", days=10, both_parties_consent=True)
     new_due = (await Case.select(Case.next_due_at).where(Case.id == cid).first())["next_due_at"]
     assert new_due > first_due
     await backend.run_all()
-    fired = await scan(new_due + timedelta(seconds=1))
+    fired = await scan(new_due + timedelta(seconds=1), case_ids=[cid])
     assert fired == 4  # the same steps again, for the new due moment; supervise not yet
     _ = UTC
