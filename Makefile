@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/jiefen_test
 PYTEST_ARGS ?=
+XDIST ?= -n 2
 
 .PHONY: help run test test-sqlite test-pg test-fast lint migrate seed bench setup
 
@@ -32,10 +33,10 @@ lint: setup ## ruff
 	$(BIN)/ruff check .
 
 test-sqlite: setup ## the whole suite on SQLite
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q $(XDIST) $(PYTEST_ARGS)
 
 test-pg: setup ## the database tests on PostgreSQL
-	JIEFEN_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -q -m "db" $(PYTEST_ARGS)
+	JIEFEN_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -q $(XDIST) -m "db" $(PYTEST_ARGS)
 
 test-fast: setup ## everything but slow and browser tests, SQLite only
 	$(BIN)/python -m pytest -q -m "not slow and not browser" $(PYTEST_ARGS)
