@@ -1,8 +1,8 @@
 """The case API: intake, lists, detail, the timeline and one endpoint per action."""
 
-from typing import Annotated, Any, Literal
+import dataclasses
+from typing import Annotated, Any
 
-import msgspec
 from litestar import Controller, Request, get, post
 from litestar.di import Provide
 from litestar.params import Parameter
@@ -118,7 +118,7 @@ class CaseController(Controller):
         require_scope(actor, "cases:read")
         await get_case(case_id, actor)
         report = await verify_chain(case_id)
-        return msgspec.structs.asdict(report) if hasattr(report, "__struct_fields__") else report.__dict__
+        return dataclasses.asdict(report)
 
     @get("/{case_id:int}/suggestions", summary="Ranked mediators for this case, with reasons")
     async def suggestions(self, case_id: int, actor: Actor) -> dict[str, Any]:
@@ -171,4 +171,3 @@ def _action_handler(t: Transition) -> Any:
 
 
 ACTION_HANDLERS = [_action_handler(t) for t in TABLE]
-_ = Literal

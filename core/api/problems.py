@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from litestar import MediaType, Request, Response
+from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 
 from core.api.deps import request_locale
@@ -77,4 +77,3 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     HTTPException: http_error,
     500: internal_error,
 }
-_ = MediaType

@@ -22,7 +22,7 @@ from core.cases.tables import (
     MediationSession,
     Party,
 )
-from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from core.errors import Conflict, NotFound, ValidationFailed
 from core.i18n import label
 from core.orgs.tables import Organisation
 from core.roster.tables import DisputeType, Mediator
@@ -422,5 +422,3 @@ async def ensure_dispute_type(code: str) -> None:
     if not exists:
         raise ValidationFailed("Unknown dispute type: {code}", code=code)
 
-
-_ = Forbidden

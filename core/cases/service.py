@@ -159,8 +159,10 @@ async def record_action(case_id: int, name: str, actor: Actor, payload: dict[str
         case = await Case.select().where(Case.id == case_id).first()
         if case is None:
             raise NotFound()
-        t = TRANSITIONS.get(name) or Transition(name, frozenset(), None, frozenset(), s.NoData, "")
-        change = Change(case=case, actor=actor, data=None, transition=Transition(name, frozenset(), None, frozenset(), s.NoData, t.summary), now=datetime.now(UTC))
+        # Never the table's own transition: this event must not change the state.
+        summary = TRANSITIONS[name].summary if name in TRANSITIONS else ""
+        as_event = Transition(name, frozenset(), None, frozenset(), s.NoData, summary)
+        change = Change(case=case, actor=actor, data=None, transition=as_event, now=datetime.now(UTC))
         change.payload = payload
         updated = await _bump(case, change)
         return await write_event(updated, change)

@@ -7,7 +7,6 @@ from typing import Any
 
 from core import hookimpl
 from core.cases.tables import DispatchRule
-from core.orgs.tables import Organisation
 
 
 @hookimpl
@@ -61,6 +60,3 @@ def rank_mediators(case: dict[str, Any], candidates: list[dict[str, Any]]) -> li
     ranked.sort(key=lambda c: (-c["score"], c["id"]))
     return ranked
 
-
-async def organisation(org_id: int) -> dict[str, Any] | None:
-    return await Organisation.select().where(Organisation.id == org_id).first()
