@@ -73,8 +73,12 @@ def worker_settings() -> dict[str, Any]:
     functions = [func(_function(name), name=name, max_tries=jobs.max_tries + 1) for name in sorted(load_jobs())]
     crons = []
     if jobs.cron:
+        def arq_set(values):  # arq's cron takes int, set, list or tuple, never frozenset
+            return None if values is None else set(values)
+
         crons = [
-            cron(_ticker(e), name=f"cron:{e.name}", minute=e.minute, hour=e.hour, weekday=e.weekday, day=e.day, max_tries=1)
+            cron(_ticker(e), name=f"cron:{e.name}", minute=arq_set(e.minute), hour=arq_set(e.hour),
+                 weekday=arq_set(e.weekday), day=arq_set(e.day), max_tries=1)
             for e in entries.entries()
         ]
     return {
