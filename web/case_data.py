@@ -7,7 +7,7 @@ from typing import Any
 
 from core.actors import Actor
 from core.auth.tables import StaffUser
-from core.cases.access import may_reveal
+from core.cases.access import may_reveal, restricted
 from core.cases.dispatch import suggest_mediators
 from core.cases.lifecycle import LEAD, allowed_events
 from core.cases.service import get_case
@@ -23,6 +23,7 @@ from core.cases.tables import (
     Party,
 )
 from core.cases.views import masked_party
+from core.i18n import gettext
 from core.orgs.tables import Organisation
 from core.plugins.manager import call_first
 from web import queries
@@ -32,6 +33,9 @@ from web.plugins import plugin_actions, plugin_panels
 TREE_TYPES = ("county", "town", "village", "grid")
 # What a timeline entry shows from its payload, in this order.
 PAYLOAD_TEXT = ("reason", "text", "message", "result", "note", "rule")
+RESTRICTED_NOTICE = (
+    "This case involves private matters (marriage and family, medical, minors …): its details are shown only to the people handling it."
+)
 
 
 def _json(value: Any) -> Any:
@@ -76,6 +80,19 @@ async def case_context(
         e["text"] = next((str(payload[k]) for k in PAYLOAD_TEXT if payload.get(k)), "")
         e["payload"] = payload
 
+    if restricted(actor, case):
+        # A sensitive case seen by someone not handling it: what it is and where it stands, no
+        # one in it and nothing anyone wrote about them.
+        from core.cases.views import hidden_party
+        from core.privacy.sensitive import mask_payload, placeholder
+
+        case = {**case, "title": placeholder(actor.locale), "description": placeholder(actor.locale), "preferred_place": "", "preferred_time": "", "failure_advice": ""}
+        parties = [{**hidden_party(p, actor.locale), "address": ""} for p in await Party.select().where(Party.case == cid).order_by(Party.id)]
+        evidence, agreement, follow_ups = [], None, []
+        sessions = [{**s, "record": "", "place": "", "attendees": []} for s in sessions]
+        for e in events:
+            e["payload"] = mask_payload(e["payload"])
+            e["text"] = ""
     if "uphold" in allowed and _last_move(events) != "return":
         allowed.remove("uphold")  # upholding answers a return (退单) and nothing else
     if not any(s["status"] == "scheduled" for s in sessions):
@@ -88,7 +105,8 @@ async def case_context(
         "scheduled": [s for s in sessions if s["status"] == "scheduled"], "agreement": agreement,
         "follow_ups": follow_ups, "units": units, "events": events, "allowed": allowed, "button_only": BUTTON_ONLY,
         "main_actions": main, "more_actions": [e for e in allowed if e not in main],
-        "may_reveal": may_reveal(actor, case), "type_label": queries.type_label(types, actor.locale),
+        "may_reveal": may_reveal(actor, case), "restricted": restricted(actor, case),
+        "restricted_notice": gettext(RESTRICTED_NOTICE, actor.locale), "type_label": queries.type_label(types, actor.locale),
         "types": [t for t in types if t["active"]], "risks": RISK_LEVELS,
         "error": error or {}, "values": values or {}, "open_event": open_event, "done": done,
         "terms": terms or _terms_from(agreement) or [dict(BLANK_TERM)],

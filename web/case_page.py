@@ -35,7 +35,9 @@ class CasePages(Controller):
     async def show(self, request: Request[Any, Any, Any], actor: Actor, case_id: int) -> Any:
         done = request.query_params.get("done", "")
         ctx = await case_context(case_id, actor, done=done if done in TRANSITIONS or done == "add_evidence" else "")
-        await _log_view(actor, case_id, None, "case.detail", _ip(request))
+        from core.privacy.sensitive import view_label
+
+        await _log_view(actor, case_id, None, view_label(actor, ctx["case"]), _ip(request))
         block = "case_main" if hx_target(request) == "case_main" else None
         return page(request, actor, "case.html", ctx, block=block)
 

@@ -11,7 +11,7 @@ from typing import Any
 from piccolo.query.functions.aggregate import Count
 
 from core.actors import Actor
-from core.cases.access import mask_name, mask_phone, visible_filter
+from core.cases.access import handles_filter, mask_name, mask_phone, restricted, visible_filter
 from core.cases.lifecycle import STATES
 from core.cases.tables import Case, Party
 from core.errors import BadRequest
@@ -97,7 +97,8 @@ async def _filters_where(f: QueueFilters, actor: Actor, *, with_state: bool = Tr
         elif len(term) >= 2:
             party_match = Party.name.like(term + "%")
         party_cases = Party.select(Party.case).where(party_match)
-        where &= Case.number.like("%" + term + "%") | Case.id.is_in(party_cases)
+        # A person's name or phone must not reveal that they are party to a sensitive case.
+        where &= Case.number.like("%" + term + "%") | (Case.id.is_in(party_cases) & handles_filter(actor))
     return where
 
 
@@ -123,12 +124,19 @@ async def queue(f: QueueFilters, actor: Actor, limit: int = PAGE_SIZE) -> QueueP
     counted = await Case.select(Case.state, Count(Case.id, alias="n")).where(counts_where).group_by(Case.state)
     counts = {r["state"]: r["n"] for r in counted}
     await _decorate(rows)
+    for r in rows:
+        if restricted(actor, r):
+            from core.privacy.sensitive import party_placeholder, placeholder
+
+            r.update(title=placeholder(actor.locale), description="", applicant=party_placeholder("applicant", actor.locale), applicant_phone="")
     return QueuePage(rows=rows, next_cursor=next_cursor, counts=counts, total=sum(counts.values()))
 
 
 LIST_COLUMNS = (
     Case.id, Case.number, Case.title, Case.description, Case.state, Case.dispute_type, Case.risk_level,
     Case.channel, Case.next_due_at, Case.submitted_at, Case.updated_at, Case.assignee, Case.is_collective,
+    # What decides whether a sensitive case is shown masked (core.privacy.sensitive.handles).
+    Case.sensitive, Case.owner_leader, Case.org_path, Case.assigned_org_path, Case.assigned_org,
 )
 
 

@@ -36,6 +36,9 @@ async def _case_for_staff(case_id: int, actor: Actor) -> dict[str, Any]:
     if case is None:
         raise NotFound()
     ensure_can_see(actor, case)
+    from core.privacy.sensitive import ensure_handles
+
+    ensure_handles(actor, case)
     return case
 
 

@@ -41,6 +41,10 @@ async def by_code(text: str) -> dict[str, Any]:
     row = await DocumentRecord.select().where(DocumentRecord.verification_code == code).first() if code else None
     if row is None:
         return {"found": False}
+    if not row["storage_key"]:
+        retired = await _retired(row)
+        if retired:
+            return retired
     try:
         checked = await verify_pdf(read_document(row["storage_key"]), trust_roots())
     except OSError:
@@ -61,4 +65,27 @@ async def by_file(pdf: bytes) -> dict[str, Any]:
     result = {**_result(checked), "matches_record": row is not None, "document": await _record_view(row) if row else None}
     if row is not None:
         result["archive_copy"] = row["archive_sha256"] == digest
+        if not row["storage_key"] and (retired := await _retired(row)):
+            result["retired"], result["retired_at"], result["message"] = True, retired["retired_at"], retired["message"]
     return result
+
+
+async def _retired(row: dict[str, Any]) -> dict[str, Any] | None:
+    """A document whose file the retention policy deleted: what was issued, and when it went."""
+    from core.i18n import gettext
+    from core.privacy.retention import retired
+
+    done = await retired(row["case"])
+    if done is None:
+        return None
+    from core.settings import get_settings
+
+    zone = get_settings().zone
+    message = gettext(
+        "A document with this fingerprint was issued on {issued} and has since been retired under the retention policy (on {retired}).",
+        "zh_CN", issued=f"{row['signed_at'].astimezone(zone):%Y-%m-%d}", retired=f"{done['anonymised_at'].astimezone(zone):%Y-%m-%d}",
+    )
+    return {
+        "found": True, "retired": True, "intact": None, "retired_at": done["anonymised_at"], "message": message,
+        "sha256": row["sha256"], "size": row["size"], "document": await _record_view(row), "problems": [],
+    }

@@ -38,6 +38,8 @@ class PartyIn(Struct, kw_only=True, forbid_unknown_fields=True):
     is_representative: bool = False
     represented_count: Annotated[int, Meta(ge=1, le=100000)] = 1
     prefers_locale: Literal["zh_CN", "en"] = "zh_CN"
+    # Under 18 (also derived from the ID number's birth date): the case becomes sensitive.
+    is_minor: bool = False
 
 
 class CaseIn(Struct, kw_only=True, forbid_unknown_fields=True):

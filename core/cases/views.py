@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from core.actors import Actor
-from core.cases.access import mask_id_number, mask_name, mask_phone
+from core.cases.access import mask_id_number, mask_name, mask_phone, restricted
 from core.cases.lifecycle import allowed_events
 from core.cases.tables import Party
 from core.errors import BadRequest
@@ -18,11 +18,15 @@ def _loads(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-def case_summary(case: dict[str, Any], locale: str = "zh_CN") -> dict[str, Any]:
+def case_summary(case: dict[str, Any], locale: str = "zh_CN", *, masked: bool = False) -> dict[str, Any]:
+    """``masked``: a sensitive case seen by someone not handling it (the title may name people)."""
+    from core.privacy.sensitive import placeholder
+
     return {
         "id": case["id"], "number": case["number"], "state": case["state"],
         "state_label": label("state", case["state"], locale), "channel": case["channel"],
-        "dispute_type": case["dispute_type"], "risk_level": case["risk_level"], "title": case["title"],
+        "dispute_type": case["dispute_type"], "risk_level": case["risk_level"],
+        "title": placeholder(locale) if masked else case["title"], "restricted": masked,
         "org_id": case["org"], "assigned_org_id": case["assigned_org"], "assignee_id": case["assignee"],
         "in_pool": case["in_pool"], "submitted_at": case["submitted_at"], "next_due_at": case["next_due_at"],
         "version": case["version"],
@@ -37,10 +41,25 @@ def masked_party(party: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def hidden_party(party: dict[str, Any], locale: str) -> dict[str, Any]:
+    """A party of a sensitive case, for someone not handling it: the role, nothing of the person."""
+    from core.privacy.sensitive import party_placeholder
+
+    return {
+        "id": party["id"], "role": party["role"], "kind": party["kind"], "name": party_placeholder(party["role"], locale),
+        "phone": "", "id_number": "", "is_representative": party["is_representative"], "represented_count": party["represented_count"],
+    }
+
+
 async def case_detail(case: dict[str, Any], actor: Actor) -> dict[str, Any]:
     parties = await Party.select().where(Party.case == case["id"]).order_by(Party.id)
+    masked = restricted(actor, case)
+    if masked:
+        from core.privacy.sensitive import placeholder
+
+        case = {**case, "description": placeholder(actor.locale), "preferred_time": "", "preferred_place": "", "failure_advice": ""}
     return {
-        **case_summary(case, actor.locale),
+        **case_summary(case, actor.locale, masked=masked),
         "description": case["description"], "amount": case["amount"], "place_id": case["place"],
         "org_name": case.get("org_name"), "place_name": case.get("place_name"),
         "assigned_org_name": case.get("assigned_org_name"), "assignee_name": case.get("assignee_name"),
@@ -51,7 +70,7 @@ async def case_detail(case: dict[str, Any], actor: Actor) -> dict[str, Any]:
         "attempts_at_level": case["attempts_at_level"], "owner_leader_id": case["owner_leader"],
         "registered_at": case["registered_at"], "first_contact_at": case["first_contact_at"], "closed_at": case["closed_at"],
         "rights_notified_at": case["rights_notified_at"], "consent_at": case["consent_at"],
-        "parties": [masked_party(p) for p in parties],
+        "parties": [hidden_party(p, actor.locale) if masked else masked_party(p) for p in parties],
         "allowed_actions": allowed_events(case, actor),
     }
 

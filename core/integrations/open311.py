@@ -147,6 +147,12 @@ async def _service_names(org_path: str) -> dict[str, str]:
 
 def request_view(row: dict[str, Any], case: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
     state = case["state"]
+    if case.get("sensitive"):
+        # Keys never handle a case: a sensitive one shows where it stands, not where or what.
+        from core.privacy.sensitive import placeholder
+
+        case = {**case, "title": placeholder()}
+        row = {**row, "address": "", "address_id": "", "lat": None, "long": None, "media_url": ""}
     return {
         "service_request_id": row["request_id"], "status": "closed" if state in CLOSED else "open",
         "status_notes": STATUS_NOTES.get(state, state), "service_name": names.get(row["service_code"], row["service_code"]),
@@ -159,7 +165,7 @@ def request_view(row: dict[str, Any], case: dict[str, Any], names: dict[str, str
 
 
 CASE_COLUMNS = (
-    Case.id, Case.number, Case.state, Case.title, Case.updated_at, Case.next_due_at, Case.org_path, Case.place_path,
+    Case.id, Case.number, Case.state, Case.title, Case.sensitive, Case.updated_at, Case.next_due_at, Case.org_path, Case.place_path,
     Case.assigned_org_path, Case.org.name.as_alias("org_name"), Case.assigned_org.name.as_alias("assigned_org_name"),
 )
 
