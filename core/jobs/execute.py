@@ -7,6 +7,7 @@ functions are idempotent anyway (a worker can die after the work and before ``do
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,7 @@ from typing import Any
 
 from core.db import write_transaction
 from core.jobs.registry import job_function
+from core.jobs.settings import job_settings
 from core.jobs.tables import OutboxJob
 
 log = logging.getLogger("jiefen.jobs")
@@ -55,6 +57,26 @@ async def run_from_queue(row_id: int, job_try: int, max_tries: int) -> str:
     """Run the row an arq job points at; raises ``arq.Retry`` to be tried again later."""
     from arq import Retry
 
+    from core.db import unavailable
+
+    try:
+        return await _run_from_queue(row_id, job_try, max_tries)
+    except Retry:
+        raise
+    except Exception as exc:
+        if not unavailable(exc):
+            raise
+        # The database is restarting: not the job's fault, and the row could not be updated
+        # anyway. arq runs it again; a half-done run is safe as every job is idempotent.
+        log.warning("job row #%s: database unavailable (%s); tried again later", row_id, exc)
+        raise Retry(defer=backoff(job_try)) from exc
+
+
+async def _run_from_queue(row_id: int, job_try: int, max_tries: int) -> str:
+    from arq import Retry
+
+    from core.db import unavailable
+
     async with write_transaction():
         started = await (
             OutboxJob.update({OutboxJob.status: "running", OutboxJob.started_at: datetime.now(UTC), OutboxJob.attempts: OutboxJob.attempts + 1})
@@ -65,8 +87,12 @@ async def run_from_queue(row_id: int, job_try: int, max_tries: int) -> str:
         return "skipped"  # done, failed for good, or gone
     row = started[0]
     try:
-        await call(row)
+        # Our own limit, so that a job running too long is an ordinary failure: recorded and
+        # retried with backoff (arq's timeout would leave the row "running" until the resend).
+        await asyncio.wait_for(call(row), job_settings().timeout)
     except Exception as exc:
+        if unavailable(exc):
+            raise
         log.exception("job %s #%s failed (try %s of %s)", row["job"], row_id, job_try, max_tries)
         final = job_try >= max_tries
         await mark_failed(row_id, exc, final=final, retry_status="enqueued", attempt=job_try)

@@ -2,7 +2,7 @@
 function that runs its outbox row; arq's cron ticks the periodic entries; the relay runs
 here too, so a deployment of app + worker drains the outbox even if no request arrives.
 
-arq keeps a job "in progress" for ``JIEFEN_JOBS_TIMEOUT`` + 10 s: a worker killed mid-job
+arq keeps a job "in progress" for ``JIEFEN_JOBS_TIMEOUT`` + 15 s: a worker killed mid-job
 leaves the job in the queue, and the next worker takes it once that lapses. Results are not
 kept (the outbox row is the record), so a failed row queued again by a person gets through.
 """
@@ -16,6 +16,7 @@ from typing import Any
 from core.jobs.settings import job_settings
 
 log = logging.getLogger("jiefen.jobs.worker")
+ARQ_TIMEOUT_MARGIN = 5.0
 
 
 def _function(name: str) -> Any:
@@ -83,7 +84,9 @@ def worker_settings() -> dict[str, Any]:
         ]
     return {
         "functions": functions, "cron_jobs": crons, "redis_settings": RedisSettings.from_dsn(settings.redis_url),
-        "queue_name": jobs.queue, "job_timeout": jobs.timeout, "max_tries": jobs.max_tries + 1,
+        # The job's own limit (execute.run_from_queue) fires first and keeps the row for a retry;
+        # arq's, a little later, only guards against a job that ignores cancellation.
+        "queue_name": jobs.queue, "job_timeout": jobs.timeout + ARQ_TIMEOUT_MARGIN, "max_tries": jobs.max_tries + 1,
         "on_startup": _startup, "on_shutdown": _shutdown, "timezone": settings.zone, "keep_result": 0,
     }
 

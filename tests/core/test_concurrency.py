@@ -15,7 +15,7 @@ from core.auth.service import actor_for_user
 from core.cases import schemas as s
 from core.cases.lifecycle import transition
 from core.cases.service import create_case
-from core.cases.tables import Case, CaseEvent, IdempotencyRecord
+from core.cases.tables import Case, CaseEvent
 from core.cases.timeline import verify_chain
 from core.errors import JiefenError
 from tests.core.helpers import event_count
@@ -91,25 +91,8 @@ async def test_two_hundred_intakes_get_distinct_gapless_numbers(town, login):
     assert sorted(r["number"] for r in stored) == sorted(numbers)
 
 
-async def test_retry_storm_with_one_idempotency_key_makes_one_case(town, client):
-    key = f"storm-{uuid.uuid4()}"
-    marker = uuid.uuid4().hex[:8]
-    body = {**application(town, channel="online", description=f"重试风暴 {marker}"), "centre_id": town.town["id"]}
-
-    responses = await asyncio.gather(
-        *(client.post("/api/v1/public/applications", json=body, headers={"Idempotency-Key": key}) for _ in range(50))
-    )
-
-    assert {r.status_code for r in responses} == {201}, {r.status_code: r.text for r in responses}
-    ids = {r.json()["id"] for r in responses}
-    assert len(ids) == 1
-    assert sum(1 for r in responses if not r.json().get("replayed")) == 1
-    assert await Case.count().where(Case.description == f"重试风暴 {marker}") == 1
-    assert await IdempotencyRecord.count().where(IdempotencyRecord.key == key) == 1
-    # The losers' numbers were given back: the next case follows straight on.
-    first = NUMBER.search(responses[0].json()["number"]).group(2)
-    nxt = await client.post("/api/v1/public/applications", json={**body, "description": f"下一件 {marker}"})
-    assert int(NUMBER.search(nxt.json()["number"]).group(2)) == int(first) + 1
+# The retry storm with one Idempotency-Key, and the 50 conflicting actions through the HTTP
+# app, are in tests/faults/test_conflicts.py.
 
 
 async def test_fifty_conflicting_actions_on_one_case():
