@@ -96,7 +96,15 @@ async def pick_people() -> dict[str, Any]:
 
 
 async def dashboard(org_path: str) -> dict[str, Any]:
-    """Counts by state, type and risk for a subtree: the county dashboard's headline figures."""
+    """Counts by state, type and risk for a subtree: the county dashboard's headline figures,
+    read from the kept case counts (core/reports/counts.py)."""
+    from core.reports.counts import org_id_of, subtree_counts
+
+    return _by_key(await subtree_counts(org_id_of(org_path) or -1))
+
+
+async def dashboard_group_by(org_path: str) -> dict[str, Any]:
+    """The same figures by a GROUP BY over the subtree's cases (how they were read before)."""
     from piccolo.query.functions.aggregate import Count
 
     from core.cases.tables import Case
@@ -104,6 +112,17 @@ async def dashboard(org_path: str) -> dict[str, Any]:
 
     rows = await Case.select(Case.state, Case.dispute_type, Case.risk_level, Count(Case.id).as_alias("n")).where(
         _in_tree(org_path)).group_by(Case.state, Case.dispute_type, Case.risk_level)
+    return _by_key(rows)
+
+
+async def dashboard_page(org: dict[str, Any], period: str) -> Any:
+    """Every figure of the supervision dashboard page (web.supervision.figures), as a supervisor."""
+    from web.supervision.figures import dashboard_figures, supervisor_for
+
+    return await dashboard_figures(supervisor_for(org), period=period)
+
+
+def _by_key(rows: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, dict[str, int]] = {"by_state": {}, "by_type": {}, "by_risk": {}}
     for r in rows:
         for key, col in (("by_state", "state"), ("by_type", "dispute_type"), ("by_risk", "risk_level")):
@@ -222,14 +241,25 @@ async def run(args: argparse.Namespace) -> None:
                   f"max_ms {max(times):7.1f}", flush=True)
         _ = rng
 
-    for label, path in (("county", people["county"]["path"]), ("town", people["town"]["path"])):
-        await dashboard(path)
+    county, town = people["county"], people["town"]
+    fewer = max(5, args.repeat // 4)
+    timed = (
+        ("county", lambda: dashboard(county["path"]), args.repeat),
+        ("town", lambda: dashboard(town["path"]), args.repeat),
+        ("county_group_by", lambda: dashboard_group_by(county["path"]), fewer),
+        ("page_county_30d", lambda: dashboard_page(county, "30d"), fewer),
+        ("page_county_year", lambda: dashboard_page(county, "year"), fewer),
+    )
+    if await dashboard(county["path"]) != await dashboard_group_by(county["path"]):
+        print("dashboard_counts DIFFER from the GROUP BY over the cases (run jiefen reports rebuild-counts)", flush=True)
+    for label, call, repeat in timed:
+        await call()
         times = []
-        for _ in range(max(5, args.repeat // 4)):
+        for _ in range(repeat):
             t = time.perf_counter()
-            await dashboard(path)
+            await call()
             times.append((time.perf_counter() - t) * 1000)
-        print(f"dashboard_{label:14} p50_ms {benchlib.pct(times, 50):7.1f}  p99_ms {benchlib.pct(times, 99):7.1f}  "
+        print(f"dashboard_{label:17} p50_ms {benchlib.pct(times, 50):7.1f}  p99_ms {benchlib.pct(times, 99):7.1f}  "
               f"max_ms {max(times):7.1f}", flush=True)
     worst50 = max(benchlib.pct(t, 50) for t in results.values())
     worst99 = max(benchlib.pct(t, 99) for t in results.values())

@@ -42,6 +42,15 @@ def rss_mb(pid: int | None = None) -> float:
     return float("nan")
 
 
+def tree_rss_mb(pid: int) -> list[float]:
+    """Resident size of ``pid`` and each of its child processes (uvicorn --workers)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    return [rss_mb(pid), *(rss_mb(int(c)) for c in children)]
+
+
 def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")

@@ -3,8 +3,11 @@
 from typing import Any
 
 from litestar import Controller, Request, get, post
+from litestar.params import FromQuery, JSONBody
 
+from core import lookups
 from core.actors import Actor
+from core.api.responses import CaseCreated, DisputeTypes, Roster
 from core.cases import schemas as s
 from core.cases.service import create_case
 from core.errors import BadRequest
@@ -29,12 +32,12 @@ class PublicController(Controller):
     tags = ["public"]
 
     @post("/applications", summary="Apply for mediation (no login; send an Idempotency-Key)", status_code=201)
-    async def apply(self, data: PublicApplication, request: Request[Any, Any, Any]) -> dict[str, Any]:
+    async def apply(self, data: JSONBody[PublicApplication], request: Request[Any, Any, Any]) -> CaseCreated:
         ident = client_identity(request)
         await hit("intake", ident, get_settings().intake_rate_limit_per_minute)
         if data.accept_now:
             raise BadRequest()
-        centre = await Organisation.select(Organisation.id, Organisation.path).where(Organisation.id == data.centre_id).first()
+        centre = await lookups.organisation(data.centre_id)
         if centre is None:
             raise BadRequest("Unknown organisation.")
         actor = Actor(kind="party", roles=frozenset({"party"}), org_id=centre["id"], org_path=centre["path"], name="party")
@@ -47,14 +50,14 @@ class PublicController(Controller):
         return result
 
     @get("/dispute-types", summary="The dispute types one can apply for")
-    async def dispute_types(self) -> dict[str, Any]:
+    async def dispute_types(self) -> DisputeTypes:
         rows = await DisputeType.select(DisputeType.code, DisputeType.label_zh, DisputeType.label_en).where(
             DisputeType.active == True  # noqa: E712
         ).order_by(DisputeType.sort_order)
         return {"items": rows}
 
     @get("/mediators", summary="The roster to choose a mediator from (点单)")
-    async def mediators(self, centre_id: int | None = None) -> dict[str, Any]:
+    async def mediators(self, centre_id: FromQuery[int | None] = None) -> Roster:
         query = Mediator.select(
             Mediator.id, Mediator.name, Mediator.specialties, Mediator.grade, Mediator.rating, Mediator.rating_count,
             Mediator.is_expert, Mediator.expert_field, Mediator.bio, Mediator.organisation.name.as_alias("organisation"),

@@ -58,3 +58,31 @@ async def refresh_deadlines(case_id: int) -> None:
         if status.live and (next_due is None or status.due_at < next_due):
             next_due = status.due_at
     await Case.update({Case.next_due_at: next_due}).where(Case.id == case_id)
+
+
+async def first_deadlines(org: dict[str, Any], channel: str, dispute_type: str, event: Event, now: datetime) -> list[Any]:
+    """The deadlines of a case whose only event is ``event`` (its submission), computed before
+    the case is written: the same rules as :func:`refresh_deadlines`, without reading the case,
+    its events or the deadlines it does not have yet (``org`` is the responsible organisation)."""
+    from core import lookups
+    from core.deadlines.config import resolve
+
+    path = org.get("path") or ""
+    rules = await lookups.policy_rules(path)
+    policies = resolve(rules, path, dispute_type or "", org.get("level") or "", channel)
+    return compute_deadlines([event], policies, now, tz=get_settings().zone)
+
+
+def next_due(statuses: list[Any]) -> datetime | None:
+    live = [s.due_at for s in statuses if s.live]
+    return min(live) if live else None
+
+
+async def insert_deadlines(case_id: int, statuses: list[Any]) -> None:
+    """Write the deadlines of a case that has none yet (one statement)."""
+    if statuses:
+        await Deadline.insert(*[
+            Deadline(case=case_id, kind=s.kind, started_at=s.started_at, due_at=s.due_at, state=s.state,
+                     stopped_at=s.stopped_at, extensions=s.extensions)
+            for s in statuses
+        ])

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import msgspec
 
+from core import clock
 from core.actors import Actor
 from core.cases import schemas as s
 from core.cases.tables import Case
@@ -205,7 +206,7 @@ async def transition(
             raise Forbidden("Only the assignee may do this.")
         if t.event not in LEVEL_FREE and not _acts_at_level(case, actor):
             raise Forbidden("The case is handled at another level; you may only add notes and links.")
-        change = Change(case=case, actor=actor, data=parsed, transition=t, now=datetime.now(UTC))
+        change = Change(case=case, actor=actor, data=parsed, transition=t, now=clock.now())
         if t.event in GUARDS:
             await GUARDS[t.event](change)
         await host.check_vetoes(case, t, actor, parsed)
@@ -235,8 +236,11 @@ async def _bump(case: dict[str, Any], change: Change) -> dict[str, Any]:
     return rows[0]
 
 
-async def write_event(case: dict[str, Any], change: Change) -> dict[str, Any]:
-    """The event row, its outbox rows and the deadline refresh, all in the caller's transaction."""
+async def write_event(case: dict[str, Any], change: Change, *, new_case: bool = False) -> dict[str, Any]:
+    """The event row, its outbox rows and the deadline refresh, all in the caller's transaction.
+
+    ``new_case``: the case was inserted in this transaction (intake), so this is its first event
+    and the caller wrote its deadlines already."""
     from core.cases.deadlines import refresh_deadlines
     from core.cases.timeline import append_event
     from core.jobs.outbox import enqueue
@@ -246,11 +250,12 @@ async def write_event(case: dict[str, Any], change: Change) -> dict[str, Any]:
         payload.setdefault("note", change.data.note)
     event = await append_event(
         case["id"], change.transition.event, change.actor, from_state=change.case["state"],
-        to_state=case["state"], payload=payload, at=change.now,
+        to_state=case["state"], payload=payload, at=change.now, first=new_case,
     )
     event["version"] = case["version"]
     await enqueue("deliver_event", {"event_id": event["id"], "case_id": case["id"]}, case_id=case["id"], dedupe_key=f"event:{event['id']}")
     for job, job_payload, dedupe in change.outbox:
         await enqueue(job, job_payload, case_id=case["id"], dedupe_key=dedupe)
-    await refresh_deadlines(case["id"])
+    if not new_case:
+        await refresh_deadlines(case["id"])
     return event

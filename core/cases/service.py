@@ -9,18 +9,22 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
+from piccolo.querystring import QueryString
 
+from core import clock, lookups
 from core.actors import Actor
+from core.cases import effects as _effects  # noqa: F401  (registers the lifecycle's effects)
 from core.cases import schemas as s
 from core.cases.access import ensure_can_see
-from core.cases.effects import ensure_dispute_type
+from core.cases.deadlines import first_deadlines, insert_deadlines, next_due
 from core.cases.lifecycle import TRANSITIONS, Change, Transition, write_event
-from core.cases.tables import Case, CaseCounter, IdempotencyRecord, Party
-from core.db import write_transaction
-from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from core.orgs.tables import Organisation
+from core.cases.tables import Case, IdempotencyRecord, Party
+from core.db import engine, write_transaction
+from core.deadlines import Event
+from core.errors import Conflict, Forbidden, JiefenError, NotFound, ValidationFailed
 from core.plugins.manager import call_first
-from core.roster.tables import DisputeType, Mediator
+from core.privacy.sensitive import is_minor
+from core.roster.tables import Mediator
 from core.settings import get_settings
 
 SUBMIT = Transition("submit", frozenset(), "submitted", frozenset(), s.NoData, "A new case arrives.")
@@ -31,12 +35,11 @@ async def next_number(case: dict[str, Any], now: datetime) -> str:
     settings = get_settings()
     year = now.astimezone(settings.zone).year
     scope = str(year)
-    await CaseCounter.insert(CaseCounter(scope=scope, value=0)).on_conflict(action="DO NOTHING", target=CaseCounter.scope)
-    rows = await (
-        CaseCounter.update({CaseCounter.value: CaseCounter.value + 1})
-        .where(CaseCounter.scope == scope)
-        .returning(CaseCounter.value)
-    )
+    # One statement: the year's first number creates the row, every other one increments it.
+    rows = await engine().run_querystring(QueryString(
+        "INSERT INTO case_counter (scope, value) VALUES ({}, 1)"
+        " ON CONFLICT (scope) DO UPDATE SET value = case_counter.value + 1 RETURNING value", scope,
+    ))
     seq = rows[0]["value"]
     return await call_first("case_number", None, prefix=settings.case_number_prefix, year=year, seq=seq, case=case)
 
@@ -54,35 +57,45 @@ async def create_case(
     # The organisation is part of the request: the same key and body sent to another centre is
     # a different request, not a replay.
     request_hash = hashlib.sha256(msgspec.json.encode(data) + f"|org:{org_id}".encode()).hexdigest()
-    if idempotency:
-        existing = await _idempotent_result(idempotency, request_hash)
-        if existing:
-            return existing
-    await ensure_dispute_type(data.dispute_type)
-    dtype = await DisputeType.select(DisputeType.sensitive).where(DisputeType.code == data.dispute_type).first()
-    org = await Organisation.select().where(Organisation.id == (org_id or -1)).first()
-    if org is None:
-        raise NotFound("Unknown organisation.")
-    place = None
-    if data.place_id:
-        place = await Organisation.select().where(Organisation.id == data.place_id).first()
-        if place is None or not (place["path"].startswith(org["path"]) or org["path"].startswith(place["path"])):
-            raise NotFound("Unknown organisation.")
-    if data.preferred_mediator_id:
-        mediator = await Mediator.select(Mediator.id, Mediator.active).where(Mediator.id == data.preferred_mediator_id).first()
-        if not mediator or not mediator["active"]:
-            raise Conflict("The mediator is not active or is not on the roster.")
-    if data.accept_now and not actor.has_any(frozenset({"window_staff", "supervisor", "admin"})):
-        raise Forbidden()
-
-    now = datetime.now(UTC)
+    # No lookup of the key first: a fresh key (the common case) costs nothing extra; a replay
+    # fails on the key's unique index at the end, rolls back, and is answered below.
     try:
+        # Organisations and dispute types come from a short-lived cache (core/lookups.py).
+        dtype = await lookups.dispute_type(data.dispute_type)
+        if dtype is None or not dtype["active"]:
+            raise ValidationFailed("Unknown dispute type: {code}", code=data.dispute_type)
+        org = await lookups.organisation(org_id)
+        if org is None:
+            raise NotFound("Unknown organisation.")
+        place = None
+        if data.place_id:
+            place = await lookups.organisation(data.place_id)
+            if place is None or not (place["path"].startswith(org["path"]) or org["path"].startswith(place["path"])):
+                raise NotFound("Unknown organisation.")
+        if data.preferred_mediator_id:
+            mediator = await Mediator.select(Mediator.id, Mediator.active).where(Mediator.id == data.preferred_mediator_id).first()
+            if not mediator or not mediator["active"]:
+                raise Conflict("The mediator is not active or is not on the roster.")
+        if data.accept_now and not actor.has_any(frozenset({"window_staff", "supervisor", "admin"})):
+            raise Forbidden()
+
+        now = clock.now()
+        submitted = {"channel": data.channel, "parties": len(data.parties)}
+        # The case's only event is known, so its deadlines are computed here, not re-read.
+        # States as of the real time, as refresh_deadlines gives them (the clock may be backdated).
+        deadlines = await first_deadlines(
+            org, data.channel, data.dispute_type, Event("submit", now, None, "submitted", submitted), datetime.now(UTC),
+        )
         async with write_transaction():
             fields = {
                 "channel": data.channel, "dispute_type": data.dispute_type, "org_path": org["path"],
                 "place_path": place["path"] if place else "",
             }
             collective = any(p.represented_count > 1 or p.is_representative for p in data.parties)
+            party_rows = [msgspec.to_builtins(p) for p in data.parties]
+            today = now.astimezone(get_settings().zone).date()
+            for row in party_rows:
+                row["is_minor"] = is_minor(row, today)
             inserted = await Case.insert(
                 Case(
                     number=f"pending-{uuid.uuid4().hex}", channel=data.channel, dispute_type=data.dispute_type, title=data.title,
@@ -92,35 +105,40 @@ async def create_case(
                     preferred_time=data.preferred_time, preferred_mode=data.preferred_mode,
                     preferred_place=data.preferred_place, external_ref=data.external_ref,
                     source_key=actor.label, created_by=actor.user_id, is_collective=collective,
-                    sensitive=bool(dtype and dtype["sensitive"]), submitted_at=now, updated_at=now,
+                    sensitive=bool(dtype and dtype["sensitive"]) or any(r["is_minor"] for r in party_rows),
+                    submitted_at=now, updated_at=now, next_due_at=next_due(deadlines),
                 )
             ).returning(*Case.all_columns())
             case = inserted[0]
-            for party in data.parties:
-                await Party.insert(Party(case=case["id"], **msgspec.to_builtins(party)))
+            await Party.insert(*[Party(case=case["id"], **row) for row in party_rows])
             change = Change(case={**case, "state": None}, actor=actor, data=None, transition=SUBMIT, now=now)
-            change.payload = {"channel": data.channel, "parties": len(data.parties)}
-            await write_event(case, change)
+            change.payload = submitted
+            await write_event(case, change, new_case=True)
+            await insert_deadlines(case["id"], deadlines)
             if data.accept_now:
                 from core.cases.lifecycle import transition
 
-                await transition(
+                accepted = await transition(
                     case["id"], "accept", actor,
                     s.AcceptData(rights_notified=data.rights_notified, consent=data.consent, risk_level=data.risk_level),
                 )
-                case = await Case.select().where(Case.id == case["id"]).first()
-            # The number is taken last: the counter row stays locked only until commit, so
-            # concurrent intakes queue for one statement, not for the whole transaction.
-            number = await next_number(fields, now)
-            await Case.update({Case.number: number}).where(Case.id == case["id"])
-            result = {"id": case["id"], "number": number, "state": case["state"], "version": case["version"]}
+                case = {**case, "state": accepted["to_state"], "version": accepted["version"]}
+            result = {"id": case["id"], "state": case["state"], "version": case["version"]}
             if idempotency:
+                # Kept without the number (a replay reads it from the case), so that this
+                # insert runs before the counter row is locked.
                 await IdempotencyRecord.insert(
                     IdempotencyRecord(client=idempotency[0], key=idempotency[1], request_hash=request_hash, case=case["id"], response=result)
                 )
+            # The number is taken last: the counter row stays locked only until commit, so
+            # concurrent intakes queue for two statements and the commit, not the whole transaction.
+            number = await next_number(fields, now)
+            await Case.update({Case.number: number}).where(Case.id == case["id"])
+            result = {"id": case["id"], "number": number, "state": case["state"], "version": case["version"]}
     except Exception as exc:
-        # Two retries racing: the loser's insert of the idempotency row fails; answer with the winner's.
-        if idempotency and _is_unique_violation(exc):
+        # A replay (or two retries racing: the loser's insert of the key fails), or a refusal
+        # of a request whose key was already answered: answer with the first result.
+        if idempotency and (_is_unique_violation(exc) or isinstance(exc, JiefenError)):
             existing = await _idempotent_result(idempotency, request_hash)
             if existing:
                 return existing
@@ -145,7 +163,11 @@ async def _idempotent_result(idempotency: tuple[str, str], request_hash: str) ->
     if record["request_hash"] != request_hash:
         raise Conflict("This Idempotency-Key was used for a different request.")
     response = record["response"]
-    return {**(json.loads(response) if isinstance(response, str) else response), "replayed": True}
+    result = dict(json.loads(response) if isinstance(response, str) else response)
+    if "number" not in result:
+        case = await Case.select(Case.number).where(Case.id == record["case"]).first()
+        result["number"] = case["number"] if case else None
+    return {"id": result.pop("id"), "number": result.pop("number"), **result, "replayed": True}
 
 
 async def record_action(case_id: int, name: str, actor: Actor, payload: dict[str, Any]) -> dict[str, Any]:
@@ -162,7 +184,7 @@ async def record_action(case_id: int, name: str, actor: Actor, payload: dict[str
         # Never the table's own transition: this event must not change the state.
         summary = TRANSITIONS[name].summary if name in TRANSITIONS else ""
         as_event = Transition(name, frozenset(), None, frozenset(), s.NoData, summary)
-        change = Change(case=case, actor=actor, data=None, transition=as_event, now=datetime.now(UTC))
+        change = Change(case=case, actor=actor, data=None, transition=as_event, now=clock.now())
         change.payload = payload
         updated = await _bump(case, change)
         return await write_event(updated, change)
@@ -198,8 +220,11 @@ async def likely_duplicates(phones: list[str], id_numbers: list[str], dispute_ty
     case_ids.discard(exclude)
     if not case_ids:
         return []
+    from core.privacy.sensitive import handles_filter
+
+    # Matched by a phone or ID number: a sensitive case shows only to those handling it.
     rows = await Case.select(Case.id, Case.number, Case.state, Case.dispute_type, Case.submitted_at).where(
-        Case.id.is_in(list(case_ids)) & (Case.submitted_at >= since) & visible_filter(actor)
+        Case.id.is_in(list(case_ids)) & (Case.submitted_at >= since) & visible_filter(actor) & handles_filter(actor)
     ).order_by(Case.id, ascending=False).limit(20)
     for row in rows:
         row["same_type"] = row["dispute_type"] == dispute_type

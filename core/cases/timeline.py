@@ -56,8 +56,10 @@ def event_hash(
 async def append_event(
     case_id: int, name: str, actor: Actor, *, from_state: str | None = None,
     to_state: str | None = None, payload: dict[str, Any] | None = None, at: datetime | None = None,
+    first: bool = False,
 ) -> dict[str, Any]:
-    last = (
+    """``first``: the case was inserted in this transaction, so this is event 1 (no read)."""
+    last = None if first else (
         await CaseEvent.select(CaseEvent.seq, CaseEvent.hash)
         .where(CaseEvent.case == case_id)
         .order_by(CaseEvent.seq, ascending=False)

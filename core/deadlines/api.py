@@ -9,8 +9,10 @@ from litestar import Controller, delete, get, put
 from litestar.di import Provide
 from msgspec import Meta
 
+from core import lookups
 from core.actors import Actor
 from core.api.deps import current_actor
+from core.api.responses import EffectivePolicies, PolicyRules
 from core.db import write_transaction
 from core.deadlines import config
 from core.deadlines.policy import DEFAULT_POLICIES
@@ -60,7 +62,7 @@ class DeadlinePolicyController(Controller):
     dependencies = {"actor": Provide(current_actor)}
 
     @get("/", summary="The defaults and an organisation's own rules")
-    async def list_rules(self, actor: Actor, organisation_id: int) -> dict[str, Any]:
+    async def list_rules(self, actor: Actor, organisation_id: int) -> PolicyRules:
         org = await organisation_for_admin(actor, organisation_id, frozenset({"admin", "supervisor"}))
         rows = await DeadlinePolicyRule.select().where(DeadlinePolicyRule.organisation == org["id"]).order_by(DeadlinePolicyRule.id)
         return {
@@ -69,7 +71,7 @@ class DeadlinePolicyController(Controller):
         }
 
     @get("/effective", summary="The policies a case of this type, level and channel gets here")
-    async def effective(self, actor: Actor, organisation_id: int, dispute_type: str = "", level: str = "", channel: str = "walk_in") -> dict[str, Any]:
+    async def effective(self, actor: Actor, organisation_id: int, dispute_type: str = "", level: str = "", channel: str = "walk_in") -> EffectivePolicies:
         org = await organisation_for_admin(actor, organisation_id, frozenset({"admin", "supervisor"}))
         rules = await config.rules_for_path(org["path"])
         policies = config.resolve(rules, org["path"], dispute_type, level or org["level"], channel)
@@ -77,34 +79,45 @@ class DeadlinePolicyController(Controller):
 
     @put("/", summary="Create or replace the rule for (organisation, kind, dispute type, level)")
     async def put_rule(self, actor: Actor, data: RuleIn) -> dict[str, Any]:
-        org = await organisation_for_admin(actor, data.organisation_id)
-        values = msgspec.to_builtins(data)
-        values.pop("organisation_id")
-        try:
-            config.validate_rule(values)
-        except (ValueError, TypeError) as exc:
-            raise ValidationFailed(errors=[{"message": str(exc)}]) from exc
-        scope = (
-            (DeadlinePolicyRule.organisation == org["id"]) & (DeadlinePolicyRule.kind == data.kind)
-            & (DeadlinePolicyRule.dispute_type == data.dispute_type) & (DeadlinePolicyRule.level == data.level)
-        )
-        async with write_transaction():
-            await DeadlinePolicyRule.delete().where(scope)
-            await DeadlinePolicyRule.insert(DeadlinePolicyRule(organisation=org["id"], updated_by=actor.user_id, **values))
-            await enqueue("recompute_deadlines", {"org_path": org["path"]})
-        row = await DeadlinePolicyRule.select().where(scope).first()
-        return _row_json(row)
+        return await save_rule(actor, data)
 
     @delete("/{rule_id:int}", summary="Remove a rule (the less specific ones apply again)", status_code=200)
     async def delete_rule(self, actor: Actor, rule_id: int) -> dict[str, Any]:
-        row = await DeadlinePolicyRule.select().where(DeadlinePolicyRule.id == rule_id).first()
-        if row is None:
-            raise NotFound()
-        org = await organisation_for_admin(actor, row["organisation"])
-        async with write_transaction():
-            await DeadlinePolicyRule.delete().where(DeadlinePolicyRule.id == rule_id)
-            await enqueue("recompute_deadlines", {"org_path": org["path"]})
-        return {"deleted": rule_id}
+        return await remove_rule(actor, rule_id)
+
+
+async def save_rule(actor: Actor, data: RuleIn) -> dict[str, Any]:
+    """Create or replace a rule (the API's PUT and the admin page's form)."""
+    org = await organisation_for_admin(actor, data.organisation_id)
+    values = msgspec.to_builtins(data)
+    values.pop("organisation_id")
+    try:
+        config.validate_rule(values)
+    except (ValueError, TypeError) as exc:
+        raise ValidationFailed(errors=[{"message": str(exc)}]) from exc
+    scope = (
+        (DeadlinePolicyRule.organisation == org["id"]) & (DeadlinePolicyRule.kind == data.kind)
+        & (DeadlinePolicyRule.dispute_type == data.dispute_type) & (DeadlinePolicyRule.level == data.level)
+    )
+    async with write_transaction():
+        await DeadlinePolicyRule.delete().where(scope)
+        await DeadlinePolicyRule.insert(DeadlinePolicyRule(organisation=org["id"], updated_by=actor.user_id, **values))
+        await enqueue("recompute_deadlines", {"org_path": org["path"]})
+    lookups.invalidate()
+    row = await DeadlinePolicyRule.select().where(scope).first()
+    return _row_json(row)
+
+
+async def remove_rule(actor: Actor, rule_id: int) -> dict[str, Any]:
+    row = await DeadlinePolicyRule.select().where(DeadlinePolicyRule.id == rule_id).first()
+    if row is None:
+        raise NotFound()
+    org = await organisation_for_admin(actor, row["organisation"])
+    async with write_transaction():
+        await DeadlinePolicyRule.delete().where(DeadlinePolicyRule.id == rule_id)
+        await enqueue("recompute_deadlines", {"org_path": org["path"]})
+    lookups.invalidate()
+    return {"deleted": rule_id}
 
 
 ROUTES = [DeadlinePolicyController]

@@ -12,6 +12,7 @@ from litestar.params import Parameter
 
 from core.actors import Actor
 from core.api.deps import current_actor
+from core.auth.service import require_scope
 from core.errors import BadRequest, NotFound
 from core.notifications.api import organisation_for_admin
 from core.reports import service
@@ -41,6 +42,7 @@ class ReportController(Controller):
     async def list_reports(
         self, actor: Actor, organisation_id: int, kind: str | None = None, limit: Annotated[int, Parameter(ge=1, le=366)] = 30,
     ) -> dict[str, Any]:
+        require_scope(actor, "reports:read")
         org = await organisation_for_admin(actor, organisation_id, READERS)
         return {"items": await service.list_reports(org["id"], _kind(kind) if kind else None, limit)}
 
@@ -49,11 +51,13 @@ class ReportController(Controller):
         report = await service.get_report(report_id)
         if report is None:
             raise NotFound()
+        require_scope(actor, "reports:read")
         await organisation_for_admin(actor, report["organisation"], READERS)
         return report
 
     @get("/live", summary="Figures for any period, computed now (not kept)")
     async def live(self, actor: Actor, organisation_id: int, start: date, end: date) -> dict[str, Any]:
+        require_scope(actor, "reports:read")
         org = await organisation_for_admin(actor, organisation_id, READERS)
         if end <= start or (end - start).days > 366:
             raise BadRequest("The period must be between one day and a year.")
@@ -61,11 +65,13 @@ class ReportController(Controller):
 
     @post("/compute", summary="Compute (again) and keep the report of a period", status_code=200)
     async def compute(self, actor: Actor, data: ComputeIn) -> dict[str, Any]:
+        require_scope(actor, "reports:read")
         org = await organisation_for_admin(actor, data.organisation_id, frozenset({"supervisor", "admin"}))
         return await service.store(org, _kind(data.kind), data.period_start, replace=True)
 
     @get("/deadlines", summary="Live deadlines by warning colour and cases under supervision")
     async def deadlines(self, actor: Actor, organisation_id: int) -> dict[str, Any]:
+        require_scope(actor, "reports:read")
         org = await organisation_for_admin(actor, organisation_id, READERS)
         return await service.deadline_board(org["path"])
 

@@ -11,3 +11,10 @@ from core.reports.service import compute_due
 @job("compute_due_reports")
 async def compute_due_reports(payload: dict[str, Any]) -> None:
     await compute_due()
+
+
+@job("fold_case_counts")
+async def fold_case_counts(payload: dict[str, Any]) -> None:
+    from core.reports.counts import fold
+
+    await fold()

@@ -1,6 +1,6 @@
 """Stored reports (app ``reports``): 日动态、周研判、月分析 per organisation and period."""
 
-from piccolo.columns import JSON, Date, ForeignKey, Timestamptz, Varchar
+from piccolo.columns import JSON, BigInt, Date, ForeignKey, Integer, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -19,3 +19,26 @@ class Report(Table, tablename="report"):
     period_end = Date()
     figures = JSON(default={})
     computed_at = Timestamptz(default=TimestamptzNow())
+
+
+class CaseCount(Table, tablename="case_count"):
+    """Cases now in (state, dispute_type, risk_level) per organisation whose subtree holds any of
+    the case's three paths (a case counts once per organisation). Folded from ``CaseCountDelta``;
+    the true count is ``n`` plus the deltas not folded yet (``core.reports.counts``)."""
+
+    organisation = Integer()
+    state = Varchar(length=20)
+    dispute_type = Varchar(length=40)
+    risk_level = Varchar(length=10)
+    n = BigInt(default=0)
+
+
+class CaseCountDelta(Table, tablename="case_count_delta"):
+    """±1 rows written by a database trigger on ``dispute_case`` in the writer's transaction:
+    appends only, so concurrent transitions never wait on a shared count row."""
+
+    organisation = Integer(index=True)
+    state = Varchar(length=20)
+    dispute_type = Varchar(length=40)
+    risk_level = Varchar(length=10)
+    n = Integer(default=0)

@@ -87,6 +87,16 @@ def test_generate_loads_and_verifies(tiny_db: tuple[str, str]) -> None:
     assert db.execute("SELECT COUNT(*) FROM dispute_case").fetchone()[0] == 400
     assert db.execute("SELECT COUNT(DISTINCT number) FROM dispute_case").fetchone()[0] == 400
     assert db.execute("SELECT MAX(value) FROM case_counter").fetchone()[0] > 0
+    # The dashboard's case counts were built for every organisation on any of a case's paths.
+    expected: Counter[tuple[int, str, str, str]] = Counter()
+    for state, dtype, risk, *paths in db.execute(
+        "SELECT state, dispute_type, risk_level, org_path, place_path, assigned_org_path FROM dispute_case"
+    ):
+        for org in {int(p) for path in paths for p in (path or "").split("/") if p}:
+            expected[(org, state, dtype, risk)] += 1
+    kept = Counter({tuple(r[:4]): r[4] for r in db.execute(
+        "SELECT organisation, state, dispute_type, risk_level, n FROM case_count")})
+    assert kept == expected and len(kept) > 50
     db.close()
     # The project's own check agrees on every timeline.
     verified = _run(["-m", "core.cli", "audit", "verify"], url)
@@ -98,8 +108,10 @@ def test_bench_queue_runs(tiny_db: tuple[str, str]) -> None:
     url, _ = tiny_db
     out = _run([str(BENCH / "bench_queue.py"), "--database-url", url, "--repeat", "3"], url)
     figures = out.split()
-    for name in ("county_all", "county_search_phone", "village_all", "case_detail", "dashboard_county", "process_rss_mb"):
+    for name in ("county_all", "county_search_phone", "village_all", "case_detail", "dashboard_county",
+                 "dashboard_county_group_by", "dashboard_page_county_year", "process_rss_mb"):
         assert name in figures, out
+    assert "DIFFER" not in out  # the kept counts equal the GROUP BY over the cases
 
 
 @pytest.mark.slow

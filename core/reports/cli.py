@@ -1,0 +1,45 @@
+"""``jiefen reports rebuild-counts`` and ``jiefen reports fold-counts`` (core/reports/counts.py)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+
+
+def _with_db(fn):  # type: ignore[no-untyped-def]
+    from core import db
+
+    async def go():  # type: ignore[no-untyped-def]
+        await db.startup()
+        try:
+            return await fn()
+        finally:
+            await db.shutdown()
+
+    return asyncio.run(go())
+
+
+def cmd_rebuild_counts(args: argparse.Namespace) -> None:
+    from core.reports import counts
+
+    started = time.perf_counter()
+    rows = _with_db(counts.rebuild)
+    print(f"case counts rebuilt from the cases: {rows} row(s) in {time.perf_counter() - started:.1f} s")
+
+
+def cmd_fold_counts(args: argparse.Namespace) -> None:
+    from core.reports import counts
+
+    print(f"folded {_with_db(counts.fold)} delta row(s) into the case counts")
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("reports", help="stored figures: the dashboard's live case counts")
+    reports = p.add_subparsers(dest="reports_command", required=True)
+    reports.add_parser(
+        "rebuild-counts", help="recompute the case counts from the cases (after a bulk load or restore; holds case writes meanwhile)"
+    ).set_defaults(func=cmd_rebuild_counts)
+    reports.add_parser("fold-counts", help="fold pending count deltas now (the cron job does it every minute)").set_defaults(
+        func=cmd_fold_counts
+    )

@@ -1,0 +1,206 @@
+"""Live counts of cases by (state, dispute_type, risk_level) per organisation, for dashboards.
+
+A case counts once for every organisation whose subtree holds any of its paths (responsible
+level, place, handling body, and the assisting units', as ``visible_filter`` sees them): the
+ids in those paths, deduplicated. So a county's
+counts are one indexed read of a few hundred rows instead of a GROUP BY over its 50,000 cases.
+
+How they stay exact (docs/performance.md explains the choice):
+
+* A trigger on ``dispute_case`` (installed by the reports migration, on both engines) appends
+  −1 rows for the old key and +1 rows for the new one to ``case_count_delta`` whenever a case
+  is inserted, deleted, or changes state, type, risk or a path — in the writer's own
+  transaction, whoever writes (the lifecycle, a plugin, a test seeding a case). Appends take
+  no shared lock, so concurrent transitions never queue on a county's hot count row.
+* ``fold()`` (the ``fold_case_counts`` cron job, every minute) moves the deltas into
+  ``case_count`` in one transaction; on PostgreSQL the DELETE … RETURNING and the upsert are one
+  statement, so a delta committed meanwhile is either folded or left for the next fold.
+* ``subtree_counts()`` reads ``case_count`` and the unfolded deltas in one statement (one
+  snapshot), so a reader never sees a fold half done.
+* ``rebuild()`` (``jiefen reports rebuild-counts``) recomputes everything from the cases,
+  with case writes held off meanwhile; bench/generate.py calls it after a bulk load (its COPY
+  runs with triggers off).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.db import engine, is_sqlite, write_transaction
+
+PATH_COLUMNS = ("org_path", "place_path", "assigned_org_path")
+# Assisting units (协办) see the cases they assist, so they count them too; the column is
+# counted when the database has it (space-separated paths).
+ASSISTING = "assisting_paths"
+FOLD_LOCK = 804_331  # pg_advisory_xact_lock key: one fold at a time
+
+
+def _paths(r: str, columns: tuple[str, ...]) -> str:
+    """Every path of the row run together (``/1/5//1/5/9/``): its ids split on '/'."""
+    return " || ".join(f"replace(coalesce({r}.{c}, ''), ' ', '')" for c in columns)
+
+
+def _pg_rows(r: str, sign: int, columns: tuple[str, ...]) -> str:
+    return (
+        "INSERT INTO case_count_delta (organisation, state, dispute_type, risk_level, n)"
+        f" SELECT DISTINCT part::integer, {r}.state, {r}.dispute_type, {r}.risk_level, {sign}"
+        f" FROM unnest(string_to_array({_paths(r, columns)}, '/')) AS part WHERE part <> '';"
+    )
+
+
+def _key(columns: tuple[str, ...]) -> tuple[str, ...]:
+    return ("state", "dispute_type", "risk_level", *columns)
+
+
+def _changed(columns: tuple[str, ...], op: str) -> str:
+    return " OR ".join(f"OLD.{c} {op} NEW.{c}" for c in _key(columns))
+
+
+def postgres_ddl(columns: tuple[str, ...] = PATH_COLUMNS) -> list[str]:
+    return [
+        "CREATE UNIQUE INDEX IF NOT EXISTS case_count_key ON case_count (organisation, state, dispute_type, risk_level)",
+        "CREATE OR REPLACE FUNCTION case_count_track() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+        "BEGIN\n"
+        f"  IF TG_OP <> 'INSERT' THEN {_pg_rows('OLD', -1, columns)} END IF;\n"
+        f"  IF TG_OP <> 'DELETE' THEN {_pg_rows('NEW', 1, columns)} END IF;\n"
+        "  RETURN NULL;\n"
+        "END $$",
+        "DROP TRIGGER IF EXISTS case_count_insert_delete ON dispute_case",
+        "CREATE TRIGGER case_count_insert_delete AFTER INSERT OR DELETE ON dispute_case"
+        " FOR EACH ROW EXECUTE FUNCTION case_count_track()",
+        "DROP TRIGGER IF EXISTS case_count_update ON dispute_case",
+        f"CREATE TRIGGER case_count_update AFTER UPDATE OF {', '.join(_key(columns))} ON dispute_case"
+        f" FOR EACH ROW WHEN ({_changed(columns, 'IS DISTINCT FROM')}) EXECUTE FUNCTION case_count_track()",
+    ]
+
+
+def _sqlite_parts(r: str, columns: tuple[str, ...]) -> str:
+    # '/1/5/' → ["","1","5",""]: paths hold only digits and slashes, so this is valid JSON.
+    return f"json_each('[\"' || replace({_paths(r, columns)}, '/', '\",\"') || '\"]')"
+
+
+def _sqlite_rows(r: str, sign: int, columns: tuple[str, ...]) -> str:
+    return (
+        "INSERT INTO case_count_delta (organisation, state, dispute_type, risk_level, n)"
+        f" SELECT DISTINCT CAST(value AS INTEGER), {r}.state, {r}.dispute_type, {r}.risk_level, {sign}"
+        f" FROM {_sqlite_parts(r, columns)} WHERE value <> '';"
+    )
+
+
+def sqlite_ddl(columns: tuple[str, ...] = PATH_COLUMNS) -> list[str]:
+    old, new = _sqlite_rows("OLD", -1, columns), _sqlite_rows("NEW", 1, columns)
+    return [
+        "CREATE UNIQUE INDEX IF NOT EXISTS case_count_key ON case_count (organisation, state, dispute_type, risk_level)",
+        "DROP TRIGGER IF EXISTS case_count_insert",
+        f"CREATE TRIGGER case_count_insert AFTER INSERT ON dispute_case BEGIN {new} END",
+        "DROP TRIGGER IF EXISTS case_count_delete",
+        f"CREATE TRIGGER case_count_delete AFTER DELETE ON dispute_case BEGIN {old} END",
+        "DROP TRIGGER IF EXISTS case_count_update",
+        f"CREATE TRIGGER case_count_update AFTER UPDATE OF {', '.join(_key(columns))} ON dispute_case"
+        f" FOR EACH ROW WHEN {_changed(columns, 'IS NOT')} BEGIN {old} {new} END",
+    ]
+
+
+async def counted_columns() -> tuple[str, ...]:
+    """The three paths, and the assisting units' paths when the table has that column."""
+    if is_sqlite():
+        names = {r["name"] for r in await _run("SELECT name FROM pragma_table_info('dispute_case')")}
+    else:
+        names = {r["column_name"] for r in await _run(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'dispute_case'"
+            " AND table_schema = current_schema()"
+        )}
+    return (*PATH_COLUMNS, ASSISTING) if ASSISTING in names else PATH_COLUMNS
+
+
+async def install() -> None:
+    """Create the key index and the triggers (idempotent; run by the reports migrations)."""
+    columns = await counted_columns()
+    for statement in sqlite_ddl(columns) if is_sqlite() else postgres_ddl(columns):
+        await engine().run_ddl(statement)
+
+
+_UPSERT = (
+    " ON CONFLICT (organisation, state, dispute_type, risk_level) DO UPDATE SET n = case_count.n + excluded.n"
+)
+
+
+async def fold() -> int:
+    """Move the deltas into ``case_count``; returns how many delta rows were folded."""
+    async with write_transaction():
+        if is_sqlite():
+            # One writer: nothing commits between these statements.
+            [top] = await _run("SELECT MAX(id) AS top, COUNT(*) AS n FROM case_count_delta")
+            if not top["top"]:
+                return 0
+            await _run(
+                "INSERT INTO case_count (organisation, state, dispute_type, risk_level, n)"
+                " SELECT organisation, state, dispute_type, risk_level, SUM(n) FROM case_count_delta"
+                f" WHERE id <= {int(top['top'])} GROUP BY organisation, state, dispute_type, risk_level{_UPSERT}"
+            )
+            await _run(f"DELETE FROM case_count_delta WHERE id <= {int(top['top'])}")
+            moved = int(top["n"])
+        else:
+            await _run(f"SELECT pg_advisory_xact_lock({FOLD_LOCK})")
+            [row] = await _run(
+                "WITH moved AS (DELETE FROM case_count_delta RETURNING organisation, state, dispute_type, risk_level, n),"
+                " added AS (INSERT INTO case_count (organisation, state, dispute_type, risk_level, n)"
+                " SELECT organisation, state, dispute_type, risk_level, SUM(n) FROM moved"
+                f" GROUP BY organisation, state, dispute_type, risk_level{_UPSERT} RETURNING 1)"
+                " SELECT (SELECT COUNT(*) FROM moved) AS n"
+            )
+            moved = int(row["n"])
+        await _run("DELETE FROM case_count WHERE n = 0")
+    return moved
+
+
+async def rebuild() -> int:
+    """Recompute every count from the cases; returns the number of count rows."""
+    columns = await counted_columns()
+    async with write_transaction():
+        if is_sqlite():
+            per_org = (
+                "SELECT CAST(j.value AS INTEGER) AS organisation, c.state, c.dispute_type, c.risk_level,"
+                " COUNT(DISTINCT c.id) AS n"
+                f" FROM dispute_case c, {_sqlite_parts('c', columns)} j WHERE j.value <> ''"
+                " GROUP BY 1, 2, 3, 4"
+            )
+        else:
+            # SHARE blocks case writes (not reads) until commit: no delta can slip between.
+            await _run("LOCK TABLE dispute_case IN SHARE MODE")
+            per_org = (
+                "SELECT p.part::integer AS organisation, c.state, c.dispute_type, c.risk_level, COUNT(*) AS n"
+                " FROM dispute_case c CROSS JOIN LATERAL (SELECT DISTINCT part FROM"
+                f" unnest(string_to_array({_paths('c', columns)}, '/')) AS part WHERE part <> '') p"
+                " GROUP BY 1, 2, 3, 4"
+            )
+        await _run("DELETE FROM case_count_delta")
+        await _run("DELETE FROM case_count")
+        await _run(f"INSERT INTO case_count (organisation, state, dispute_type, risk_level, n) {per_org}")
+        [row] = await _run("SELECT COUNT(*) AS n FROM case_count")
+    return int(row["n"])
+
+
+async def subtree_counts(org_id: int) -> list[dict[str, Any]]:
+    """(state, dispute_type, risk_level, n) of the cases in ``org_id``'s subtree, now."""
+    rows = await _run(
+        "SELECT state, dispute_type, risk_level, SUM(n) AS n FROM ("
+        " SELECT state, dispute_type, risk_level, n FROM case_count WHERE organisation = {}"
+        " UNION ALL"
+        " SELECT state, dispute_type, risk_level, n FROM case_count_delta WHERE organisation = {}"
+        ") AS c GROUP BY state, dispute_type, risk_level",
+        org_id, org_id,
+    )
+    return [{**dict(r), "n": int(r["n"])} for r in rows if int(r["n"] or 0)]
+
+
+def org_id_of(path: str) -> int | None:
+    """The organisation a path ends with (``/1/5/9/`` → 9)."""
+    parts = [p for p in path.strip("/").split("/") if p]
+    return int(parts[-1]) if parts and parts[-1].isdigit() else None
+
+
+async def _run(template: str, *args: Any) -> list[dict[str, Any]]:
+    from piccolo.querystring import QueryString
+
+    return await engine().run_querystring(QueryString(template, *args))
