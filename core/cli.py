@@ -1,4 +1,4 @@
-"""``jiefen``: serve, worker, migrate, seed-demo, createuser, audit, plugins, jobs."""
+"""``jiefen``: serve, worker, migrate, seed-demo, createuser, audit, plugins, jobs, retention."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def cmd_seed_demo(args: argparse.Namespace) -> None:
     from core.demo import seed_demo
 
     async def go() -> None:
-        created = await seed_demo(cases=args.cases, force=args.force)
+        created = await seed_demo(cases=args.cases, force=args.force, days=args.days)
         print(created)
 
     _run(_with_db(go))
@@ -126,6 +126,7 @@ def main(argv: list[str] | None = None) -> None:
 
     p = sub.add_parser("seed-demo", help="load the demo town (once)")
     p.add_argument("--cases", type=int, default=300)
+    p.add_argument("--days", type=float, default=None, help="spread submissions over this many days before now (default 60; 0: all now)")
     p.add_argument("--force", action="store_true")
     p.set_defaults(func=cmd_seed_demo)
 
@@ -156,6 +157,12 @@ def main(argv: list[str] | None = None) -> None:
     from core.agreements.cli import add_commands as add_document_commands
 
     add_document_commands(sub)
+    from core.privacy.cli import add_commands as add_retention_commands
+
+    add_retention_commands(sub)
+    from core.reports.cli import add_commands as add_report_commands
+
+    add_report_commands(sub)
 
     args = parser.parse_args(argv)
     from core.settings import SettingsError, get_settings

@@ -15,6 +15,7 @@ from core.cases import schemas as s
 from core.cases.lifecycle import transition
 from core.cases.service import create_case
 from core.cases.tables import DispatchRule
+from core.clock import backdated
 from core.orgs.tables import Organisation
 from core.roster.tables import Mediator
 
@@ -69,7 +70,7 @@ async def _org(name: str, type_code: str, level: str, parent: dict[str, Any] | N
     return row
 
 
-async def seed_demo(cases: int = 300, force: bool = False, seed: int = 20261123) -> str:
+async def seed_demo(cases: int = 300, force: bool = False, seed: int = 20261123, days: float | None = None) -> str:
     if await StaffUser.exists().where(StaffUser.username == "admin") and not force:
         return demo_logins(already=True)
     rng = random.Random(seed)
@@ -124,12 +125,57 @@ async def seed_demo(cases: int = 300, force: bool = False, seed: int = 20261123)
     committee_mediators = [u for u, i in zip(mediator_users, range(30), strict=True) if i < 14]
     from core.db import write_transaction
 
+    # Submissions spread evenly (with jitter) over the last SPREAD_DAYS, oldest first, so case
+    # numbers follow submission order and the dashboard's charts show weeks, not one spike.
+    # Times come from their own generator: the states the cases reach stay as they were.
+    times = random.Random(seed + 1)
+    now = datetime.now(UTC)
+    spread = timedelta(days=SPREAD_DAYS if days is None else days)
+    start = now - spread
     for n in range(cases):
+        submitted = start + spread * ((n + times.random()) / max(cases, 1))
         # One transaction per case: on SQLite that is one connection instead of dozens.
         async with write_transaction():
-            await _one_case(rng, n, orgs, desk, users, committee_mediators)
+            await _one_case(rng, n, orgs, desk, users, committee_mediators, _Steps(submitted, now, times))
     extra = await _seed_plugins(orgs)
+    extra += await _signing_keys(orgs)
     return demo_logins() + ("\n" + "\n".join(f"    {line}" for line in extra) if extra else "")
+
+
+SPREAD_DAYS = 60
+
+
+class _Steps:
+    """The moments of one case's steps: from its submission on, each a little after the one
+    before, never past the real now (a recent case's later steps all happen "now")."""
+
+    def __init__(self, submitted: datetime, now: datetime, rng: random.Random) -> None:
+        self.at = min(submitted, now)
+        self.now = now
+        self.rng = rng
+
+    def after(self, low_minutes: float, high_minutes: float) -> Any:
+        self.at = min(self.at + timedelta(minutes=self.rng.uniform(low_minutes, high_minutes)), self.now)
+        return backdated(self.at)
+
+
+async def _signing_keys(orgs: dict[str, Any]) -> list[str]:
+    """Development signing keys for the demo's agreement-issuing bodies (committees, and the
+    plugins' associations), as ``jiefen keys create --committee ID`` makes them, so receipts,
+    records and agreements come out signed in ``make run``. Existing keys are kept."""
+    import asyncio
+
+    from core.agreements.keys import create_for
+    from core.orgs.tables import OrganisationType
+
+    issuing = [r["code"] for r in await OrganisationType.select(OrganisationType.code).where(OrganisationType.issues_agreements == True)]  # noqa: E712
+    bodies = await Organisation.select(Organisation.id, Organisation.name, Organisation.path).where(
+        Organisation.path.like(orgs["county"]["path"] + "%") & Organisation.type_code.is_in(issuing or ["-"])
+    ).order_by(Organisation.id)
+    for body in bodies:
+        await asyncio.to_thread(create_for, body)
+    names = "、".join(b["name"] for b in bodies)
+    return [f"  签章密钥 Signing keys (development only): {names}"] if bodies else []
 
 
 async def _seed_plugins(orgs: dict[str, Any]) -> list[str]:
@@ -153,7 +199,9 @@ async def _seed_plugins(orgs: dict[str, Any]) -> list[str]:
     return lines
 
 
-async def _one_case(rng: random.Random, n: int, orgs: dict[str, Any], desk: Actor, users: dict[str, int], mediators: list[int]) -> None:
+async def _one_case(
+    rng: random.Random, n: int, orgs: dict[str, Any], desk: Actor, users: dict[str, int], mediators: list[int], at: _Steps,
+) -> None:
     dtype = _weighted(rng, TYPES)
     village = orgs[f"village{rng.randrange(6)}"]
     collective = dtype == "labour" and rng.random() < 0.1
@@ -168,54 +216,70 @@ async def _one_case(rng: random.Random, n: int, orgs: dict[str, Any], desk: Acto
         parties=parties, place_id=village["id"], risk_level=rng.choices(["low", "medium", "high"], weights=[60, 30, 10])[0],
         amount=rng.choice([None, rng.randint(2, 400) * 500]),
     )
-    created = await create_case(data, desk, org_id=orgs["town"]["id"])
+    with backdated(at.at):
+        created = await create_case(data, desk, org_id=orgs["town"]["id"])
     cid = created["id"]
     # How far along this case goes: a spread over every state.
     stage = rng.choices(range(9), weights=[6, 6, 3, 8, 22, 12, 28, 8, 7])[0]
     if stage == 0:
         return
     if stage == 1 and rng.random() < 0.3:
-        await transition(cid, "reject", desk, {"reason": "不属于人民调解受理范围,已告知当事人向有关部门反映。"})
+        with at.after(20, 600):
+            await transition(cid, "reject", desk, {"reason": "不属于人民调解受理范围,已告知当事人向有关部门反映。"})
         return
-    await transition(cid, "accept", desk, {"rights_notified": True, "consent": True})
+    with at.after(10, 240):
+        await transition(cid, "accept", desk, {"rights_notified": True, "consent": True})
     if stage == 1:
         return
     mediator_uid = rng.choice(mediators)
     mediator_row = await Mediator.select(Mediator.id).where(Mediator.user == mediator_uid).first()
     try:
-        await transition(cid, "dispatch", desk, {"mediator_id": mediator_row["id"]})
+        with at.after(10, 1440):
+            await transition(cid, "dispatch", desk, {"mediator_id": mediator_row["id"]})
     except Exception:
         return
     if stage == 2:
         return
     worker = await actor_for_user(mediator_uid)
     assert worker is not None
-    await transition(cid, "take", worker, {})
-    await transition(cid, "first_contact", worker, {"method": "phone", "result": "已电话联系双方当事人"})
+    with at.after(10, 1440):
+        await transition(cid, "take", worker, {})
+    with at.after(30, 2880):
+        await transition(cid, "first_contact", worker, {"method": "phone", "result": "已电话联系双方当事人"})
     if stage == 3:
         return
-    when = datetime.now(UTC) + timedelta(days=rng.randint(-20, 10))
-    ev = await transition(cid, "schedule_session", worker, {"scheduled_at": when.isoformat(), "place": "和平镇矛盾纠纷调处中心调解室", "mode": rng.choice(["in_person", "in_person", "video"])})
+    with at.after(60, 2880):
+        # The session a few days after it is scheduled (for a recent case: in the coming days).
+        when = at.at + timedelta(days=rng.randint(1, 7))
+        ev = await transition(cid, "schedule_session", worker, {"scheduled_at": when.isoformat(), "place": "和平镇矛盾纠纷调处中心调解室", "mode": rng.choice(["in_person", "in_person", "video"])})
     if stage == 4:
         return
-    await transition(cid, "record_session", worker, {"session_id": ev["payload"]["session_id"], "record": "双方陈述了各自意见,调解员释法明理。"})
+    at.at = min(max(at.at, when), at.now)
+    with at.after(60, 180):
+        await transition(cid, "record_session", worker, {"session_id": ev["payload"]["session_id"], "record": "双方陈述了各自意见,调解员释法明理。"})
     if stage == 5:
         if rng.random() < 0.5:
-            await transition(cid, "withdraw", desk, {"reason": "申请人撤回调解申请"})
+            with at.after(60, 4320):
+                await transition(cid, "withdraw", desk, {"reason": "申请人撤回调解申请"})
         return
     if stage == 7:
-        await transition(cid, "fail", worker, {"advice": rng.choice(["arbitration", "litigation"]), "detail": "告知当事人可申请劳动仲裁或向人民法院起诉。"})
+        with at.after(30, 1440):
+            await transition(cid, "fail", worker, {"advice": rng.choice(["arbitration", "litigation"]), "detail": "告知当事人可申请劳动仲裁或向人民法院起诉。"})
         if rng.random() < 0.5:
-            await transition(cid, "close", worker, {})
+            with at.after(60, 2880):
+                await transition(cid, "close", worker, {})
         return
-    await transition(cid, "agree", worker, {
-        "facts": DESCRIPTIONS[dtype].format(n=3), "matters": "赔偿数额及履行期限",
-        "terms": [{"obligor": parties[1].name, "obligee": parties[0].name, "what": "一次性支付款项", "amount": str(data.amount or 3000), "how": "银行转账", "due_date": (datetime.now(UTC) + timedelta(days=15)).date().isoformat()}],
-    })
+    with at.after(30, 1440):
+        await transition(cid, "agree", worker, {
+            "facts": DESCRIPTIONS[dtype].format(n=3), "matters": "赔偿数额及履行期限",
+            "terms": [{"obligor": parties[1].name, "obligee": parties[0].name, "what": "一次性支付款项", "amount": str(data.amount or 3000), "how": "银行转账", "due_date": (at.at + timedelta(days=15)).date().isoformat()}],
+        })
     if stage == 6:
         return
-    await transition(cid, "follow_up", worker, {"method": "phone", "performed": True, "rating": rng.choice([4, 5, 5])})
-    await transition(cid, "close", worker, {})
+    with at.after(15 * 1440, 20 * 1440):
+        await transition(cid, "follow_up", worker, {"method": "phone", "performed": True, "rating": rng.choice([4, 5, 5])})
+    with at.after(10, 240):
+        await transition(cid, "close", worker, {})
 
 
 def demo_logins(already: bool = False) -> str:

@@ -43,7 +43,8 @@ async def _accept(change: Change) -> None:
         # A family, medical or minors' case narrows who may see the parties' details (and a
         # type corrected away from one widens it again).
         dtype = await DisputeType.select(DisputeType.sensitive).where(DisputeType.code == data.dispute_type).first()
-        change.updates["sensitive"] = bool(dtype and dtype["sensitive"])
+        minors = await Party.exists().where((Party.case == change.case["id"]) & (Party.is_minor == True))  # noqa: E712
+        change.updates["sensitive"] = bool(dtype and dtype["sensitive"]) or minors
     change.payload.update(rights_notified=True, consent=True, risk_level=data.risk_level, dispute_type=data.dispute_type)
     change.outbox.append(queue_document("receipt", change.case["id"], change.case["id"]))
 
@@ -111,7 +112,7 @@ async def _dispatch(change: Change) -> None:
 
     async def set_lead_unit(case: dict[str, Any]) -> None:
         await CaseUnit.update({CaseUnit.active: False}).where((CaseUnit.case == case["id"]) & (CaseUnit.role == "lead"))
-        await CaseUnit.insert(CaseUnit(case=case["id"], organisation=target["organisation_id"], role="lead"))
+        await CaseUnit.insert(CaseUnit(case=case["id"], organisation=target["organisation_id"], organisation_path=target["organisation_path"], role="lead"))
 
     change.afterwards.append(set_lead_unit)
 
@@ -121,12 +122,13 @@ async def _take(change: Change) -> None:
     if change.case["assignee"] is None and change.actor.user_id is not None:
         # Taking from a pool assigns a mediator as surely as a dispatch does: the same recusal
         # check (a mediator who declared a conflict must not grab the case back from the pool).
-        from core.cases.dispatch import recusal_reasons
+        from core.cases.dispatch import recusal_grounds
+        from core.i18n import LazyList
 
         mediator = await Mediator.select().where(Mediator.user == change.actor.user_id).first()
-        blocked = await recusal_reasons(change.case["id"], mediator) if mediator else []
+        blocked = await recusal_grounds(change.case["id"], mediator) if mediator else []
         if blocked:
-            raise Conflict("The mediator must withdraw: {reason}", reason=";".join(blocked))
+            raise Conflict("The mediator must withdraw: {reason}", reason=LazyList(blocked))
         change.updates["assignee"] = change.actor.user_id
         change.payload["grabbed_from_pool"] = True
     change.updates["in_pool"] = False
@@ -384,7 +386,12 @@ async def _set_risk(change: Change) -> None:
 async def _add_party(change: Change) -> None:
     import msgspec
 
+    from core.privacy.sensitive import is_minor
+
     row = msgspec.to_builtins(change.data.party)
+    row["is_minor"] = is_minor(row, change.now.astimezone(get_settings().zone).date())
+    if row["is_minor"]:
+        change.updates["sensitive"] = True
     inserted = await Party.insert(Party(case=change.case["id"], **row)).returning(Party.id)
     change.payload.update(party_id=inserted[0]["id"], role=row["role"])
     if row.get("represented_count", 1) > 1 or row.get("is_representative"):
@@ -393,10 +400,14 @@ async def _add_party(change: Change) -> None:
 
 @effect("add_assisting_unit")
 async def _assist(change: Change) -> None:
-    org = await Organisation.select(Organisation.id).where(Organisation.id == change.data.organisation_id).first()
+    org = await Organisation.select(Organisation.id, Organisation.path).where(Organisation.id == change.data.organisation_id).first()
     if org is None:
         raise NotFound("Unknown organisation.")
-    await CaseUnit.insert(CaseUnit(case=change.case["id"], organisation=org["id"], role="assisting"))
+    await CaseUnit.insert(CaseUnit(case=change.case["id"], organisation=org["id"], organisation_path=org["path"], role="assisting"))
+    # The unit's staff and their superiors now see the case (core.cases.access).
+    paths = (change.case.get("assisting_paths") or "").split()
+    if org["path"] and org["path"] not in paths:
+        change.updates["assisting_paths"] = " ".join([*paths, org["path"]])
     change.payload["organisation_id"] = org["id"]
 
 

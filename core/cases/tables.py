@@ -47,6 +47,10 @@ class Case(Table, tablename="dispute_case"):
     assigned_org = ForeignKey(Organisation, null=True, default=None)
     assigned_org_path = Varchar(length=255, index=True, default="")
     assignee = ForeignKey(StaffUser, null=True, default=None, index=True)
+    # Paths of the assisting units (协办), space-separated: a copy of case_unit's assisting rows
+    # so the per-case check (access.can_see, sync, on any case row) needs no query; lists use
+    # case_unit's indexed organisation_path instead (see access.visible_filter).
+    assisting_paths = Text(default="")
     # Dispatched to a pool: any handler of assigned_org may take (抢单).
     in_pool = Boolean(default=False)
     preferred_mediator = ForeignKey(Mediator, null=True, default=None)
@@ -89,6 +93,8 @@ class Party(Table, tablename="party"):
     # A representative in a collective case speaks for this many people.
     represented_count = Integer(default=1)
     prefers_locale = Varchar(length=10, default="zh_CN")
+    # Under 18: flagged at intake or derived from the ID number; makes the case sensitive.
+    is_minor = Boolean(default=False)
     anonymised = Boolean(default=False)
 
 
@@ -128,6 +134,8 @@ class CaseUnit(Table, tablename="case_unit"):
 
     case = ForeignKey(Case, index=True)
     organisation = ForeignKey(Organisation)
+    # The unit's tree path, so queues find assisted cases by an indexed prefix match.
+    organisation_path = Varchar(length=255, default="")
     role = Varchar(length=20, default="assisting")  # lead | assisting
     active = Boolean(default=True)
     added_at = Timestamptz(default=TimestamptzNow())

@@ -84,7 +84,7 @@ def server() -> Any:
     env = {k: v for k, v in os.environ.items() if not k.startswith("JIEFEN_")}
     env.update(JIEFEN_DATA_DIR=str(data), JIEFEN_DATABASE_URL=f"sqlite:///{data / 's.db'}", JIEFEN_SECRET_KEY="browser-test-secret-0123456789")
     _cli(env, "migrate")
-    _cli(env, "seed-demo", "--cases", "14")
+    _cli(env, "seed-demo", "--cases", "14", "--days", "0")  # the daily update needs today's cases
     facts = _prepare(data / "s.db")
     _cli(env, "createuser", "anning_lead", "--organisation", str(facts["anning"][0]), "--roles", "supervisor", "--name", "安宁街道领导", "--password", PASSWORD)
     port = _free_port()
@@ -254,7 +254,10 @@ async def test_a_town_supervisor_sees_only_their_town(server, browser):
     assert int(await county.inner_text("#kpi-open .kpi-value")) > 1
     await county.select_option("select[name=org]", str(server["anning"][0]))
     await county.wait_for_url(f"**org={server['anning'][0]}**")
-    await county.wait_for_function("document.querySelector('#kpi-open .kpi-value').textContent.trim() === '1'")
+    # not wait_for_function: the page's CSP forbids eval
+    from playwright.async_api import expect
+
+    await expect(county.locator("#kpi-open .kpi-value")).to_have_text("1")
     await county.context.close()
 
 

@@ -21,6 +21,8 @@ MANAGE_TABS: list[tuple[str, str, str]] = [
     ("types", "Dispute types", "/admin/manage/types"),
     ("plugins", "Plugin switches", "/admin/manage/plugins"),
     ("deadlines", "Deadline policies", "/admin/manage/deadlines"),
+    ("keys", "API keys", "/admin/manage/keys"),
+    ("webhooks", "Webhook deliveries", "/admin/manage/webhooks"),
 ]
 
 

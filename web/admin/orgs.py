@@ -8,6 +8,7 @@ from litestar import Controller, Request, get, post
 from litestar.di import Provide
 from litestar.response import Redirect
 
+from core import lookups
 from core.actors import Actor
 from core.db import write_transaction
 from core.errors import JiefenError
@@ -58,6 +59,7 @@ class OrgPages(Controller):
                     parent=parent["id"], level=level, phone=v.get("phone", "").strip()[:40], address=v.get("address", "").strip()[:255],
                 )).returning(Organisation.id))[0]
                 await Organisation.update({Organisation.path: f"{parent['path']}{row['id']}/"}).where(Organisation.id == row["id"])
+            lookups.invalidate()
         except JiefenError as exc:
             message, _field = message_for(exc, translator(actor.locale))
             return page(request, actor, "manage/orgs.html", await _context(actor, error=message, v=v), status=exc.status_code)
@@ -68,4 +70,5 @@ class OrgPages(Controller):
         org = await org_in_subtree(actor, org_id)
         if org["id"] != actor.org_id:  # never switch off your own node
             await Organisation.update({Organisation.active: not org["active"]}).where(Organisation.id == org_id)
+            lookups.invalidate()
         return redirect(request, "/admin/manage/orgs")

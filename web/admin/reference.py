@@ -1,4 +1,4 @@
-"""Dispute types, plugin switches per town, and the deadline policies in force."""
+"""Dispute types and plugin switches per town (deadline policies: web/admin/integrations.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.di import Provide
 
+from core import lookups
 from core.actors import Actor
-from core.deadlines import DEFAULT_POLICIES
 from core.errors import Conflict, JiefenError, NotFound
 from core.plugins import switches
 from core.roster.tables import DisputeType
@@ -47,6 +47,7 @@ class ReferencePages(Controller):
                 code=code, label_zh=v["label_zh"].strip()[:60], label_en=v.get("label_en", "").strip()[:80] or code,
                 sensitive=checked(v, "sensitive"), sort_order=(last["sort_order"] if last else 0) + 10, added_by="admin",
             ))
+            lookups.invalidate()
         except JiefenError as exc:
             message, _field = message_for(exc, translator(actor.locale))
             return page(request, actor, "manage/types.html", await _types_context(actor, error=message, v=v), status=exc.status_code)
@@ -58,6 +59,7 @@ class ReferencePages(Controller):
         if row is None:
             raise NotFound()
         await DisputeType.update({DisputeType.active: not row["active"]}).where(DisputeType.code == code)
+        lookups.invalidate()
         return redirect(request, "/admin/manage/types")
 
     @get("/plugins", name="manage_plugins")
@@ -80,23 +82,3 @@ class ReferencePages(Controller):
     async def _plugins_context(actor: Actor, **extra: Any) -> dict[str, Any]:
         towns = [o for o in await queries.subtree(actor, tree_only=True) if o["type_code"] in ("county", "town")]
         return {"tabs": MANAGE_TABS, "tab": "plugins", "plugins": await switches.list_switches(actor), "towns": towns, "error": "", **extra}
-
-    @get("/deadlines", name="manage_deadlines")
-    async def deadlines(self, request: Request[Any, Any, Any], actor: Actor) -> Any:
-        policies = [
-            {"kind": p.kind, "duration": p.duration, "unit": p.unit, "starts_on": sorted(p.starts_on), "stops_on": sorted(p.stops_on)}
-            for p in DEFAULT_POLICIES
-        ]
-        # A town's own rules (set through /api/v1/deadline-policies), at and above this level.
-        from core.deadlines.tables import DeadlinePolicyRule
-
-        rules = await DeadlinePolicyRule.select(
-            *DeadlinePolicyRule.all_columns(), DeadlinePolicyRule.organisation.name.as_alias("org_name"),
-            DeadlinePolicyRule.organisation.path.as_alias("org_path"),
-        ).order_by(DeadlinePolicyRule.id)
-        rules = [r for r in rules if (r["org_path"] or "\0").startswith(actor.org_path) or actor.org_path.startswith(r["org_path"] or "\0")]
-        types = await queries.dispute_types(active_only=False)
-        return page(request, actor, "manage/deadlines.html", {
-            "tabs": MANAGE_TABS, "tab": "deadlines", "policies": policies, "rules": rules,
-            "type_label": queries.type_label(types, actor.locale),
-        })
