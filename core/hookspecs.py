@@ -138,6 +138,18 @@ def case_panels(case: dict[str, Any], actor: Any) -> list[dict[str, Any]]:
 
 
 @hookspec
+def admin_nav(actor: Any) -> list[dict[str, Any]]:
+    """Called for every admin page a staff user opens (the layout's top navigation), for the
+    plugins on for the user's own organisation's town: entries ``{"key": str, "label": str,
+    "url": str, "roles": list[str], "order": int}``. ``label`` is an English message id,
+    translated through the plugin's ``locale/`` catalogue; ``url`` sits under
+    ``/admin/plugins/<name>/``; the host shows an entry only to users holding one of its
+    ``roles`` (empty: every staff user), sorted by ``order`` among the core's entries (cases 10,
+    register 20, management 90). Keep it cheap and free of queries. If it raises, that plugin's
+    entries are left out (logged with its name); the page still renders."""
+
+
+@hookspec
 def dashboard_widgets(organisation: dict[str, Any], actor: Any) -> list[dict[str, Any]]:
     """Called when a dashboard of ``organisation`` (a row with ``path``) is rendered, for a
     town where the plugin is on: widgets ``{"id", "title", "html"}``. A widget that raises is
@@ -233,3 +245,18 @@ def settings_schema() -> Any:
 def startup(app: Any) -> None:
     """Called when the app starts (after migrations were applied, before serving), with the
     Litestar app. If it raises, the app does not start."""
+
+
+# ---------------------------------------------------------------- privacy
+
+
+@hookspec
+def anonymise_case(case_id: int) -> dict[str, Any] | int | None:
+    """Called by the retention policy (``jiefen retention run``) inside the transaction that
+    anonymises a closed case, for every installed plugin whether or not it is on for the case's
+    town now (the rows it kept while it was on are still there). Scrub the personal data your
+    tables hold for the case: names, phones, ID numbers, addresses and free text (notes,
+    reasons); keep ids, states, dates and numbers so that figures still add up. Return the
+    number of rows scrubbed, or ``{"rows": n, "files": [paths]}`` with files to delete once the
+    transaction has committed. If it raises, the whole case is rolled back, reported as failed
+    and left for the next run; the run goes on with the other cases. Be idempotent."""

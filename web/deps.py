@@ -36,6 +36,10 @@ async def web_actor(request: Request[Any, Any, Any]) -> Actor:
     actor = await current_actor(request)
     if actor.kind != "staff":
         raise Forbidden()
+    from core.plugins.ui import admin_nav
+
+    # The layout's navigation needs the plugins' entries; the page renders later, without awaits.
+    request.scope["jiefen_plugin_nav"] = await admin_nav(actor)  # type: ignore[typeddict-unknown-key]
     return actor
 
 

@@ -4,6 +4,7 @@ supervision dashboard, 督办看板) and it appears for the roles it names."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from core.actors import Actor
 
@@ -29,5 +30,9 @@ def add_nav(item: NavItem) -> None:
     NAV[:] = [n for n in NAV if n.key != item.key] + [item]
 
 
-def nav_for(actor: Actor) -> list[NavItem]:
-    return sorted((n for n in NAV if not n.roles or actor.has_any(n.roles)), key=lambda n: n.order)
+def nav_for(actor: Actor, plugin_entries: list[dict[str, Any]] | None = None) -> list[NavItem]:
+    """The core's entries for the actor's roles, and the plugins' (hook ``admin_nav``, already
+    filtered by town and role and translated by ``core.plugins.ui.admin_nav``)."""
+    items = [n for n in NAV if not n.roles or actor.has_any(n.roles)]
+    items += [NavItem(e["key"], e["label"], e["url"], order=e["order"]) for e in plugin_entries or []]
+    return sorted(items, key=lambda n: n.order)

@@ -13,6 +13,7 @@ from litestar.response import Redirect
 from core.actors import Actor
 from core.api.deps import request_locale
 from core.i18n import gettext, label
+from core.plugins.web import read_flash
 from web.nav import nav_for
 
 VARY = {"Vary": "HX-Request"}
@@ -42,7 +43,8 @@ def base_context(request: Request[Any, Any, Any], actor: Actor | None) -> dict[s
     return {
         "actor": actor, "locale": locale, "_": translator(locale), "label": lab,
         "csrf": request.scope.get("jiefen_csrf", ""),  # type: ignore[call-overload]
-        "nav": nav_for(actor) if actor else [], "path": request.url.path,
+        "nav": nav_for(actor, request.scope.get("jiefen_plugin_nav")) if actor else [],  # type: ignore[call-overload]
+        "path": request.url.path, "flash": read_flash(request.query_params),
         "has_role": lambda *roles: bool(actor and actor.has_any(frozenset(roles))),
         "now": datetime.now(UTC), "time_left": lambda due: time_left(due, locale),
     }

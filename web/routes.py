@@ -6,6 +6,7 @@ from litestar import Router
 from litestar.datastructures import ResponseHeader
 from litestar.static_files import create_static_files_router
 
+from core.plugins.web import remember_request
 from web import STATIC_DIR
 from web.admin import MANAGEMENT_ROUTES
 from web.auth import AuthPages
@@ -20,6 +21,8 @@ admin = Router(
     route_handlers=[AuthPages, QueuePages, IntakePages, ReceiptPage, CasePages, *MANAGEMENT_ROUTES, *SUPERVISION_ROUTES],
     exception_handlers=EXCEPTION_HANDLERS,
     include_in_schema=False,
+    # Plugin panels rendered on these pages get the user's CSRF token and language from it.
+    middleware=[remember_request],
     response_headers=[
         ResponseHeader(name="X-Frame-Options", value="DENY"), ResponseHeader(name="Referrer-Policy", value="same-origin"),
         ResponseHeader(name="Cache-Control", value="no-store"),

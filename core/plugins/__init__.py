@@ -12,6 +12,10 @@ from typing import Any
 _PUBLIC = {
     # the host
     "render_template": "core.plugins.web",
+    "page": "core.plugins.web",
+    "form_result": "core.plugins.web",
+    "translator": "core.plugins.host",
+    "bundled_plugin": "core.plugins.host",
     "plugin_settings": "core.plugins.settings",
     "enabled_for_path": "core.plugins.manager",
     "enabled_for_case": "core.plugins.manager",

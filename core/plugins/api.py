@@ -11,6 +11,7 @@ from litestar.di import Provide
 
 from core.actors import Actor
 from core.api.deps import current_actor
+from core.auth.service import require_scope
 from core.cases.access import can_see
 from core.cases.service import get_case
 from core.cases.tables import Case
@@ -60,11 +61,13 @@ class PluginHostController(Controller):
 
     @get("/cases/{case_id:int}", summary="Plugin actions and panels for a case")
     async def case_contributions(self, actor: Actor, case_id: int) -> dict[str, Any]:
+        require_scope(actor, "cases:read")
         case = await get_case(case_id, actor)
         return await ui.case_contributions(case, actor)
 
     @get("/widgets", summary="Plugin widgets for a dashboard")
     async def widgets(self, actor: Actor, organisation_id: int | None = None) -> list[dict[str, Any]]:
+        require_scope(actor, "reports:read")
         org = await Organisation.select().where(Organisation.id == (organisation_id or actor.org_id or -1)).first()
         if org is None or not (actor.is_system or actor.covers(org["path"])):
             raise NotFound("Unknown organisation.")

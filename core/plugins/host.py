@@ -64,10 +64,97 @@ def boot() -> None:
     settings.load_all()
     jobs.register_jobs()
     add_catalogue_dir(Path(__file__).parent / "locale")
-    for _plugin, module in get_manager().list_name_plugin():
-        locale_dir = Path(getattr(module, "__file__", "") or ".").parent / "locale"
-        if getattr(module, "__file__", None) and locale_dir.is_dir():
-            add_catalogue_dir(locale_dir)
+    for plugin, _module in get_manager().list_name_plugin():
+        load_catalogue(plugin)
+
+
+def load_catalogue(plugin: str) -> None:
+    """Add the plugin's ``locale/`` (beside its module) as its own catalogue: its ``_()`` looks
+    there first, and the shared catalogue (labels, notification texts) gets it too."""
+    from core.i18n import add_catalogue_dir
+
+    module = get_manager().get_plugin(plugin)
+    path = getattr(module, "__file__", None)
+    if path and (Path(path).parent / "locale").is_dir():
+        add_catalogue_dir(Path(path).parent / "locale", domain=plugin)
+
+
+def translator(plugin: str, locale: str | None) -> Any:
+    """``_(message, **params)`` for a plugin's templates and code, in ``locale``, through the
+    plugin's own catalogue, then the core's. Message ids are English sentences."""
+    from core.i18n import _domain_dirs, dgettext
+
+    if plugin not in _domain_dirs and get_manager().get_plugin(plugin) is not None:
+        load_catalogue(plugin)  # a plugin registered after boot (tests, a town's folder)
+
+    def _(message: str, **params: Any) -> str:
+        return dgettext(plugin, message, locale, **params)
+
+    return _
+
+
+def bundled_plugin(module_name: str, *, settings: type | None = None) -> None:
+    """The glue every plugin folder repeats, added to the plugin's module as hook
+    implementations, each only when the folder has what it serves:
+
+    * ``templates/`` → ``template_dirs``; ``documents/`` → ``document_templates``;
+    * ``routes.py`` with ``ROUTES`` → ``register_routes``;
+    * ``jobs.py`` with ``JOBS`` / ``CRON`` / ``MESSAGES`` → ``jobs`` / ``cron_jobs`` /
+      ``notification_messages``;
+    * ``nav.py`` with ``NAV`` → ``admin_nav`` (the host shows each entry to its ``roles``);
+    * ``services.py`` with ``anonymise`` → ``anonymise_case``;
+    * ``settings`` (a ``msgspec.Struct``) → ``settings_schema``.
+
+    A hook the module defines itself wins (the helper never replaces it). Submodules are
+    imported when the hook is first called, so importing the plugin stays cheap. Call it at the
+    end of the plugin's ``__init__.py``: ``bundled_plugin(__name__, settings=Settings)``."""
+    import importlib
+    import sys
+
+    from core import hookimpl
+
+    module = sys.modules[module_name]
+    here = Path(module.__file__ or ".").parent
+
+    def sub(name: str) -> Any:
+        return importlib.import_module(f"{module_name}.{name}")
+
+    def attr(name: str, value: str) -> Any:
+        return getattr(sub(name), value, None)
+
+    hooks: dict[str, Any] = {}
+    if (here / "templates").is_dir():
+        hooks["template_dirs"] = lambda: [here / "templates"]
+    if (here / "documents").is_dir():
+        hooks["document_templates"] = lambda: [here / "documents"]
+    if (here / "routes.py").exists():
+        hooks["register_routes"] = lambda: attr("routes", "ROUTES")
+    if (here / "jobs.py").exists():
+        hooks["jobs"] = lambda: attr("jobs", "JOBS")
+        hooks["cron_jobs"] = lambda: attr("jobs", "CRON")
+        hooks["notification_messages"] = lambda: attr("jobs", "MESSAGES")
+    if (here / "nav.py").exists():
+        hooks["admin_nav"] = lambda: attr("nav", "NAV")
+    if (here / "services.py").exists():
+        async def anonymise_case(case_id: int) -> Any:
+            function = attr("services", "anonymise")
+            return await function(case_id) if function is not None else None
+
+        hooks["anonymise_case"] = anonymise_case
+    if settings is not None:
+        hooks["settings_schema"] = lambda: settings
+    taken = set()
+    for name in dir(module):
+        opts = getattr(getattr(module, name, None), "jiefen_impl", None)
+        if isinstance(opts, dict):
+            taken.add(opts.get("specname") or name)
+    for spec, function in hooks.items():
+        if spec in taken:
+            continue
+        # ``_hook_<spec>``: a submodule named like the hook (``jobs``) would otherwise rebind
+        # the package attribute on import and a re-registration would miss the hook.
+        function.__name__ = f"_hook_{spec}"
+        setattr(module, f"_hook_{spec}", hookimpl(specname=spec)(function))
 
 
 async def run_startup(app: Any) -> None:

@@ -46,24 +46,10 @@ Run its test with `pytest`.
     "$name/__init__.py": '''\
 """$name: hook implementations only; each delegates to a module beside it."""
 
-from pathlib import Path
 from typing import Any
 
 from core import hookimpl
-
-HERE = Path(__file__).parent
-
-
-@hookimpl
-def register_routes() -> list[Any]:
-    from $name.routes import ROUTES
-
-    return ROUTES
-
-
-@hookimpl
-def template_dirs() -> list[Path]:
-    return [HERE / "templates"]
+from core.plugins.host import bundled_plugin
 
 
 @hookimpl
@@ -71,7 +57,25 @@ async def case_panels(case: dict[str, Any], actor: Any) -> list[dict[str, Any]]:
     from $name.routes import panel
 
     return [await panel(case)]
+
+
+# templates/, routes.py (ROUTES) and nav.py (NAV) become template_dirs, register_routes and admin_nav.
+bundled_plugin(__name__)
 ''',
+    "$name/nav.py": '''\
+"""$name's entry in the admin's navigation (hook admin_nav): shown to these roles where it is on."""
+
+NAV = [{"key": "notes", "label": "$name", "url": "/admin/plugins/$name/notes", "roles": ["mediator", "supervisor"], "order": 60}]
+''',
+    "$name/locale/zh_CN/LC_MESSAGES/messages.po": """\
+msgid ""
+msgstr ""
+"Content-Type: text/plain; charset=UTF-8\\n"
+"Language: zh_CN\\n"
+
+msgid "Notes"
+msgstr "笔记"
+""",
     "$name/tables.py": '''\
 """$name's tables; names start with the plugin's name."""
 
@@ -134,10 +138,10 @@ async def forwards():
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, MediaType, get, post
+from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.di import Provide
 
-from core.plugins import Actor, current_actor, get_case, render_template
+from core.plugins import Actor, current_actor, get_case, page, render_template
 from $name.tables import Note
 
 
@@ -174,6 +178,12 @@ class ${cls}Admin(Controller):
     async def panel(self, actor: Actor, case_id: int) -> str:
         return (await panel(await get_case(case_id, actor)))["html"]
 
+    @get("/notes", media_type=MediaType.HTML)
+    async def notes_page(self, request: Request[Any, Any, Any], actor: Actor) -> Response[str]:
+        """The navigation's page, in the admin's layout (templates extend plugin/page.html)."""
+        notes = await Note.select().order_by(Note.id, ascending=False).limit(50)
+        return await page(request, actor, "$name/notes.html", notes=notes)
+
 
 ROUTES = [${cls}Api, ${cls}Admin]
 ''',
@@ -181,6 +191,14 @@ ROUTES = [${cls}Api, ${cls}Admin]
 <section id="$name" class="panel">
   {% for note in notes %}<p>{{ note.text }}</p>{% else %}<p>—</p>{% endfor %}
 </section>
+""",
+    "$name/templates/$name/notes.html": """\
+{% extends "plugin/page.html" %}
+{% block title %}{{ _("Notes") }}{% endblock %}
+{% block main %}
+<h1>{{ _("Notes") }}</h1>
+{% for note in notes %}<p>{{ note.text }}</p>{% else %}<p>—</p>{% endfor %}
+{% endblock %}
 """,
     "tests/test_$name.py": '''\
 """Passes as generated: the plugin is found through its entry point, and its hooks work."""
@@ -199,6 +217,13 @@ def test_routes_are_mounted():
 
     paths = {route.path for route in create_app(run_jobs=False).routes}
     assert "/api/v1/plugins/$name/cases/{case_id:int}/notes" in paths
+
+
+def test_navigation_entry():
+    from core.actors import Actor
+
+    [entry] = get_manager().hook.admin_nav(actor=Actor(kind="staff", roles=frozenset({"mediator"})))[0]
+    assert entry["url"] == "/admin/plugins/$name/notes"
 
 
 def test_panel_template_escapes():

@@ -55,6 +55,33 @@ async def case_contributions(case: dict[str, Any], actor: Actor) -> dict[str, li
     return {"actions": await case_actions(case, actor), "panels": await case_panels(case, actor)}
 
 
+async def admin_nav(actor: Actor) -> list[dict[str, Any]]:
+    """The plugins' navigation entries for ``actor`` (plugins on for the actor's own town),
+    only those whose roles the actor holds, labels translated; a raising plugin shows none."""
+    from core.plugins.host import translator
+
+    if actor is None or actor.kind != "staff":
+        return []
+    entries: list[dict[str, Any]] = []
+    for plugin, function in reversed(await hook_for_path("admin_nav", actor.org_path or "")):
+        try:
+            result = await await_me_maybe(function(actor=actor))
+        except PluginFailed:
+            continue
+        _ = translator(plugin, actor.locale)
+        for item in result or []:
+            if not isinstance(item, dict) or not item.get("url") or not item.get("label"):
+                continue
+            roles = frozenset(item.get("roles") or ())
+            if roles and not actor.has_any(roles):
+                continue
+            entries.append({
+                "key": f"{plugin}:{item.get('key') or item['url']}", "label": _(str(item["label"])), "url": str(item["url"]),
+                "order": int(item.get("order") or 100), "plugin": plugin,
+            })
+    return entries
+
+
 async def dashboard_widgets(organisation: dict[str, Any], actor: Actor) -> list[dict[str, Any]]:
     """Widgets for a dashboard of ``organisation`` (a row with ``path``)."""
     return await _gather("dashboard_widgets", organisation.get("path") or "", "widget", organisation=organisation, actor=actor)

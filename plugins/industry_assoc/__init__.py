@@ -9,14 +9,12 @@ Hook implementations only; each delegates. See docs/plugins/industry_assoc.md.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
 import msgspec
 
 from core import hookimpl
-
-HERE = Path(__file__).parent
+from core.plugins.host import bundled_plugin
 
 # Bundled specialist flows start off; a county administrator turns them on per town.
 DEFAULT_ENABLED = False
@@ -30,28 +28,11 @@ class Settings(msgspec.Struct):
 
 
 @hookimpl
-def settings_schema() -> type[Settings]:
-    return Settings
-
-
-@hookimpl
 def roles() -> list[dict[str, Any]]:
     return [{
         "code": "association_staff", "label_zh": "行业协会工作人员", "label_en": "Industry association staff",
         "description": "Accepts or declines the cases transferred to their association and reports the outcome.",
     }]
-
-
-@hookimpl
-def register_routes() -> list[Any]:
-    from plugins.industry_assoc.routes import ROUTES
-
-    return ROUTES
-
-
-@hookimpl
-def template_dirs() -> list[Path]:
-    return [HERE / "templates"]
 
 
 @hookimpl
@@ -89,17 +70,6 @@ async def case_event(case: dict[str, Any], event: dict[str, Any]) -> None:
     await on_event(case, event)
 
 
-# Named apart from the hook: importing the ``jobs`` submodule would replace a function
-# called ``jobs`` on the package, and a re-registration would then miss the hook.
-@hookimpl(specname="jobs")
-def plugin_jobs() -> dict[str, Any]:
-    from plugins.industry_assoc.jobs import JOBS
-
-    return JOBS
-
-
-@hookimpl
-def cron_jobs() -> list[dict[str, Any]]:
-    from plugins.industry_assoc.jobs import CRON
-
-    return CRON
+# The folder's glue (templates, documents, routes, jobs, cron, messages, navigation, settings,
+# anonymisation), each from the module beside this one that serves it.
+bundled_plugin(__name__, settings=Settings)

@@ -10,14 +10,28 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, MediaType, Request, Response, get, patch, post
 from litestar.di import Provide
+from markupsafe import Markup
 
-from core.errors import JiefenError
+from core.errors import JiefenError, NotFound
 from core.plugins import Actor, current_actor, get_case, gettext
+from core.plugins.host import translator
+from core.plugins.web import form_result, form_values, is_htmx, page
 from plugins.industry_assoc import registry, services, views
+from plugins.industry_assoc.registry import NAME
 
 Text500 = Annotated[str, msgspec.Meta(max_length=500)]
 Text4000 = Annotated[str, msgspec.Meta(max_length=4000)]
 
+
+
+def _in_reach(actor: Actor, association: dict[str, Any]) -> bool:
+    """An association is seen by those above or inside it and by those in an area it serves (or
+    above that area); another town's registry does not exist for them."""
+    if actor.is_system:
+        return True
+    paths = [association["path"], *(c["area_path"] for c in association["coverage"])]
+    own = actor.org_path or ""
+    return any(p and own and (p.startswith(own) or own.startswith(p)) for p in paths)
 
 class CoverageIn(msgspec.Struct):
     dispute_type: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]  # a type code, or "*"
@@ -86,7 +100,7 @@ class IndustryAssocApi(Controller):
 
     @get("/associations", summary="Registered industry associations, what they take and their mediators")
     async def list_associations(self, actor: Actor) -> list[dict[str, Any]]:
-        return await registry.list_associations()
+        return [a for a in await registry.list_associations() if _in_reach(actor, a)]
 
     @post("/associations", status_code=201, summary="Register an association (organisation of type association)")
     async def register(self, actor: Actor, data: AssociationIn) -> dict[str, Any]:
@@ -97,7 +111,10 @@ class IndustryAssocApi(Controller):
 
     @get("/associations/{association_id:int}", summary="One association")
     async def association(self, actor: Actor, association_id: int) -> dict[str, Any]:
-        return await registry.detail(association_id)
+        found = await registry.detail(association_id)
+        if not _in_reach(actor, found):
+            raise NotFound("Unknown association.")
+        return found
 
     @patch("/associations/{association_id:int}", summary="Change what an association takes, its contact or whether it is active")
     async def update(self, actor: Actor, association_id: int, data: AssociationPatch) -> dict[str, Any]:
@@ -173,12 +190,11 @@ def _message(exc: JiefenError, actor: Actor) -> str:
     return gettext(exc.message, actor.locale, **exc.params)
 
 
-async def _form(request: Request[Any, Any, Any]) -> dict[str, str]:
-    form = await request.form()
-    return {k: str(v) for k, v in form.items()}
-
 
 class IndustryAssocAdmin(Controller):
+    """Forms work with JavaScript off too (the host's guard reads a plain form's ``_csrf``):
+    HTMX gets the fragment, a plain post a redirect with a flash, or the form again on an error."""
+
     path = "/admin/plugins/industry_assoc"
     include_in_schema = False
     dependencies = {"actor": Provide(current_actor)}
@@ -188,52 +204,67 @@ class IndustryAssocAdmin(Controller):
         return await views.panel_html(await get_case(case_id, actor), actor)
 
     @get("/cases/{case_id:int}/transfer-form", media_type=MediaType.HTML)
-    async def transfer_form(self, actor: Actor, case_id: int) -> str:
-        """The case page's button: the panel with the suggested associations to choose from."""
-        return await views.panel_html(await get_case(case_id, actor), actor, form=True, wrap=False)
+    async def transfer_form(self, request: Request[Any, Any, Any], actor: Actor, case_id: int) -> Response[str]:
+        """The case page's button: the panel with the suggested associations to choose from
+        (a page of its own when followed as a plain link)."""
+        case = await get_case(case_id, actor)
+        if not is_htmx(request):
+            html = await views.panel_html(case, actor, form=True)
+            return await page(request, actor, "plugin/form.html", fragment_html=Markup(html), back=f"/admin/cases/{case_id}")
+        return _html(await views.panel_html(case, actor, form=True, wrap=False))
 
     @post("/cases/{case_id:int}/transfer", media_type=MediaType.HTML, status_code=200)
     async def transfer(self, actor: Actor, case_id: int, request: Request[Any, Any, Any]) -> Response[str]:
         case = await get_case(case_id, actor)
-        form = await _form(request)
+        form = await form_values(request)
+        _ = translator(NAME, actor.locale)
         try:
             await services.transfer(case, actor, int(form.get("association_id") or 0), form.get("reason", "")[:4000])
         except JiefenError as exc:
-            return _html(await views.panel_html(case, actor, form=True, error=_message(exc, actor), wrap=False), exc.status_code)
-        return _html(await views.panel_html(await get_case(case_id, actor), actor, wrap=False))
+            error = _message(exc, actor)
+            html = await views.panel_html(case, actor, form=True, error=error, wrap=not is_htmx(request))
+            return await form_result(request, actor, html, case_id=case_id, error=error, status=exc.status_code)
+        html = await views.panel_html(await get_case(case_id, actor), actor, wrap=False)
+        return await form_result(request, actor, html, case_id=case_id, done=_("Transferred to the association."), anchor="industry_assoc")
 
     @post("/transfers/{transfer_id:int}/cancel", media_type=MediaType.HTML, status_code=200)
-    async def cancel(self, actor: Actor, transfer_id: int) -> str:
+    async def cancel(self, actor: Actor, transfer_id: int, request: Request[Any, Any, Any]) -> Response[str]:
         transfer = await services.cancel(actor, transfer_id)
-        return await views.panel_html(await get_case(transfer["case_id"], actor), actor, wrap=False)
+        html = await views.panel_html(await get_case(transfer["case_id"], actor), actor, wrap=False)
+        done = translator(NAME, actor.locale)("The transfer was taken back.")
+        return await form_result(request, actor, html, case_id=transfer["case_id"], done=done, anchor="industry_assoc")
 
     @get("/inbox", media_type=MediaType.HTML)
-    async def inbox(self, actor: Actor, request: Request[Any, Any, Any]) -> str:
+    async def inbox(self, actor: Actor, request: Request[Any, Any, Any]) -> Response[str]:
         """The association's transfers: accept (choosing its mediator) or decline each."""
-        return await views.inbox_html(actor, csrf=request.scope.get("jiefen_csrf", ""))  # type: ignore[call-overload]
+        return await views.inbox_page(request, actor)
 
     @post("/transfers/{transfer_id:int}/accept", media_type=MediaType.HTML, status_code=200)
     async def accept(self, actor: Actor, transfer_id: int, request: Request[Any, Any, Any]) -> Response[str]:
-        form = await _form(request)
+        form = await form_values(request)
         mediator = form.get("mediator_id") or ""
-        return await self._answer(actor, request, services.accept(actor, transfer_id, int(mediator) if mediator.isdigit() else None, form.get("note", "")), "已接收,案件已派给本会调解员。")
+        action = services.accept(actor, transfer_id, int(mediator) if mediator.isdigit() else None, form.get("note", ""))
+        return await self._answer(actor, request, action, "Accepted; the case went to the association's mediator.")
 
     @post("/transfers/{transfer_id:int}/decline", media_type=MediaType.HTML, status_code=200)
     async def decline(self, actor: Actor, transfer_id: int, request: Request[Any, Any, Any]) -> Response[str]:
-        form = await _form(request)
-        return await self._answer(actor, request, services.decline(actor, transfer_id, form.get("reason", "")[:4000]), "已回复不予接收,案件退回中心。")
+        form = await form_values(request)
+        action = services.decline(actor, transfer_id, form.get("reason", "")[:4000])
+        return await self._answer(actor, request, action, "Declined; the case went back to the centre.")
 
     async def _answer(self, actor: Actor, request: Request[Any, Any, Any], action: Any, done: str) -> Response[str]:
-        csrf = request.scope.get("jiefen_csrf", "")  # type: ignore[call-overload]
         try:
             await action
         except JiefenError as exc:
-            return _html(await views.inbox_html(actor, csrf=csrf, message=_message(exc, actor)), exc.status_code)
-        return _html(await views.inbox_html(actor, csrf=csrf, message=done))
+            return await views.inbox_page(request, actor, message=_message(exc, actor), status=exc.status_code)
+        said = translator(NAME, actor.locale)(done)
+        if is_htmx(request):
+            return await views.inbox_page(request, actor, message=said)
+        return await form_result(request, actor, "", back="/admin/plugins/industry_assoc/inbox", done=said)
 
     @get("/stats", media_type=MediaType.HTML)
-    async def stats(self, actor: Actor) -> str:
-        return await views.stats_html(actor)
+    async def stats(self, actor: Actor, request: Request[Any, Any, Any]) -> Response[str]:
+        return await views.stats_page(request, actor)
 
 
 ROUTES = [IndustryAssocApi, IndustryAssocAdmin]

@@ -319,6 +319,8 @@ async def on_event(case: dict[str, Any], event: dict[str, Any]) -> None:
     """The observer: the case's outcome concludes an accepted transfer; a resume by someone else
     while a transfer is pending cancels it. Idempotent (each change is conditional)."""
     name = event["name"]
+    if name in NOTICES:
+        await tell_centre(case, event)
     if name in OUTCOMES:
         await conclude(case, OUTCOMES[name])
     elif name == "resume" and event.get("actor_label") != f"plugin:{NAME}":
@@ -327,6 +329,36 @@ async def on_event(case: dict[str, Any], event: dict[str, Any]) -> None:
             async with write_transaction():
                 if await _move(row["id"], S.pending, S.cancelled, {Transfer.answered_at: datetime.now(UTC)}):
                     await record_action(case["id"], "industry_assoc.cancelled", actor(), {"transfer_id": row["id"]})
+
+
+# The association's answers and its end, told to whoever at the centre transferred the case.
+NOTICES = {f"{NAME}.{what}": f"{NAME}_{what}" for what in ("accepted", "declined", "returned", "concluded")}
+OUTCOME_EN = {"agreed": "agreement reached", "failed": "no agreement", "withdrawn": "withdrawn by the applicant"}
+
+
+async def tell_centre(case: dict[str, Any], event: dict[str, Any]) -> None:
+    """After commit (the observer); ``notify`` keys on the transfer and the event, so a retried
+    delivery tells nobody twice."""
+    from core.i18n import dgettext
+    from core.plugins import notify
+
+    transfer_id = (event.get("payload") or {}).get("transfer_id")
+    row = await Transfer.select(Transfer.transferred_by, Transfer.outcome, Transfer.association.organisation_id.as_alias("org_id")).where(
+        Transfer.id == (transfer_id or -1)
+    ).first()
+    if row is None or not row["transferred_by"]:
+        return
+    org = await Organisation.select(Organisation.name).where(Organisation.id == row["org_id"]).first()
+    outcome = (event.get("payload") or {}).get("outcome") or row["outcome"] or ""
+
+    def params(locale: str) -> dict[str, Any]:
+        said = dgettext(NAME, OUTCOME_EN[outcome], locale) if outcome in OUTCOME_EN else ""
+        return {"number": case["number"], "association": org["name"] if org else "", "outcome": said}
+
+    await notify(
+        key=f"{NAME}:{event['name']}:{transfer_id}", kind=NOTICES[event["name"]], case=case, params=params,
+        user_id=row["transferred_by"], link=f"/admin/cases/{case['id']}",
+    )
 
 
 async def conclude(case: dict[str, Any], outcome: str) -> None:
@@ -402,3 +434,11 @@ async def veto(case: dict[str, Any], event: str, who: Any, data: Any) -> str | N
     if event == "close" and await Transfer.exists().where((Transfer.case_id == case["id"]) & (Transfer.status == S.pending)):
         return gettext("The industry association has not answered the transfer yet; cancel it or wait for the answer.", locale)
     return None
+
+
+async def anonymise(case_id: int) -> int:
+    """Retention: transfers keep their association, states and outcome; the free text goes."""
+    rows = await Transfer.select(Transfer.id).where(Transfer.case_id == case_id)
+    if rows:
+        await Transfer.update({Transfer.reason: "", Transfer.answer_note: "", Transfer.report: ""}).where(Transfer.case_id == case_id)
+    return len(rows)

@@ -7,17 +7,20 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.plugins import Actor, render_template
+from core.plugins.host import translator
+from core.plugins.web import page
 from plugins.industry_assoc import services
-from plugins.industry_assoc.registry import STAFF_ROLE, list_associations, suggest
+from plugins.industry_assoc.registry import NAME, STAFF_ROLE, list_associations, suggest
 from plugins.industry_assoc.tables import Transfer
 
 S = Transfer.Status
-STATUS_ZH = {
-    S.pending: "待协会答复", S.accepted: "协会调解中", S.declined: "协会不予接收", S.timed_out: "逾期未答复,已退回",
-    S.cancelled: "已撤回", S.returned: "协会已退回中心", S.concluded: "协会调解已结束",
+# English message ids, shown in the user's language through the plugin's catalogue (locale/).
+STATUS_LABELS = {
+    S.pending: "Waiting for the association", S.accepted: "Mediated by the association", S.declined: "Declined by the association",
+    S.timed_out: "No answer in time; back at the centre", S.cancelled: "Taken back", S.returned: "Handed back to the centre",
+    S.concluded: "The association's mediation ended",
 }
-OUTCOME_ZH = {"agreed": "调解成功", "failed": "调解不成", "withdrawn": "申请人撤回"}
-
+OUTCOME_LABELS = {"agreed": "Agreement reached", "failed": "No agreement", "withdrawn": "Withdrawn by the applicant"}
 
 def local(moment: datetime | None) -> str:
     """A moment as the centre reads it (Asia/Shanghai), to the minute."""
@@ -28,31 +31,35 @@ def local(moment: datetime | None) -> str:
     return moment.astimezone(get_settings().zone).strftime("%Y-%m-%d %H:%M")
 
 
-def _zh(transfer: dict[str, Any]) -> dict[str, Any]:
-    return {**transfer, "status_zh": STATUS_ZH.get(transfer["status"], transfer["status"]), "outcome_zh": OUTCOME_ZH.get(transfer["outcome"], "")}
+def _labelled(transfer: dict[str, Any], actor: Actor) -> dict[str, Any]:
+    _ = translator(NAME, actor.locale)
+    status = STATUS_LABELS.get(transfer["status"])
+    outcome = OUTCOME_LABELS.get(transfer["outcome"] or "")
+    return {**transfer, "status_label": _(status) if status else transfer["status"], "outcome_label": _(outcome) if outcome else ""}
 
 
 async def actions(case: dict[str, Any], actor: Actor) -> list[dict[str, Any]]:
     base = f"/admin/plugins/industry_assoc/cases/{case['id']}"
     if services.may_transfer(case, actor) and not await services.open_transfer(case["id"]):
-        return [{"label": "转行业协会调解", "url": f"{base}/transfer-form", "method": "get", "hx_target": "#industry_assoc_panel", "confirm": None}]
+        return [{"label": translator(NAME, actor.locale)("Transfer to an industry association"), "url": f"{base}/transfer-form", "method": "get", "hx_target": "#industry_assoc_panel", "confirm": None}]
     pending = await services.open_transfer(case["id"])
     if pending and pending["status"] == S.pending and services.may_cancel(case, pending, actor):
         return [{
-            "label": "撤回行业协会转办", "url": f"/admin/plugins/industry_assoc/transfers/{pending['id']}/cancel", "method": "post",
-            "hx_target": "#industry_assoc_panel", "confirm": "撤回后案件回到本中心调解,确定撤回?",
+            "label": translator(NAME, actor.locale)("Take the transfer back"),
+            "url": f"/admin/plugins/industry_assoc/transfers/{pending['id']}/cancel", "method": "post", "hx_target": "#industry_assoc_panel",
+            "confirm": translator(NAME, actor.locale)("The case comes back to the centre for mediation. Take it back?"),
         }]
     return []
 
 
 async def panel_html(case: dict[str, Any], actor: Actor, *, form: bool = False, error: str = "", wrap: bool = True) -> str:
     """The panel; ``wrap=False`` gives its inside, for an HTMX swap into ``#industry_assoc_panel``."""
-    transfers = [_zh(t) for t in await services.transfers_of_case(case["id"])]
+    transfers = [_labelled(t, actor) for t in await services.transfers_of_case(case["id"])]
     may = services.may_transfer(case, actor) and not any(t["status"] in services.OPEN for t in transfers)
     suggestions = await suggest(case, actor.locale) if may and form else []
     return render_template(
         "industry_assoc/panel.html", local=local, case=case, transfers=transfers, may_transfer=may, form=form and may,
-        suggestions=suggestions, error=error, wrap=wrap,
+        suggestions=suggestions, error=error, wrap=wrap, _=translator(NAME, actor.locale),
     )
 
 
@@ -60,7 +67,7 @@ async def panel(case: dict[str, Any], actor: Actor) -> list[dict[str, Any]]:
     # Only on the cases it bears on: transferred ones, and those that may be transferred.
     if not services.may_transfer(case, actor) and not await services.transfers_of_case(case["id"]):
         return []
-    return [{"id": "industry_assoc", "title": "行业协会调解", "html": await panel_html(case, actor)}]
+    return [{"id": "industry_assoc", "title": translator(NAME, actor.locale)("Industry association mediation"), "html": await panel_html(case, actor)}]
 
 
 def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -109,22 +116,28 @@ async def widget(organisation: dict[str, Any], actor: Actor) -> dict[str, Any]:
     recent = [r for r in rows if r["transferred_at"] >= now - timedelta(days=30)]
     html = render_template(
         "industry_assoc/widget.html", local=local, pending=pending, due_soon=[r for r in pending if r["due_at"] < now + timedelta(days=1)],
-        month=summarise(recent), association_staff=STAFF_ROLE in actor.roles,
+        month=summarise(recent), association_staff=STAFF_ROLE in actor.roles, _=translator(NAME, actor.locale),
     )
-    return {"id": "industry_assoc", "title": "行业协会调解", "html": html}
+    return {"id": "industry_assoc", "title": translator(NAME, actor.locale)("Industry association mediation"), "html": html}
 
 
-async def inbox_html(actor: Actor, csrf: str = "", message: str = "") -> str:
-    # Those waiting for an answer first, the soonest due first; then the rest, newest first.
-    rows = sorted((_zh(r) for r in await services.list_transfers(actor)), key=lambda r: (
+async def inbox_page(request: Any, actor: Actor, message: str = "", status: int = 200) -> Any:
+    """The association's transfers: those waiting for an answer first, the soonest due first;
+    then the rest, newest first. HTMX gets the ``main`` block."""
+    from core.plugins.web import is_htmx
+
+    rows = sorted((_labelled(r, actor) for r in await services.list_transfers(actor)), key=lambda r: (
         r["status"] != S.pending, r["due_at"] if r["status"] == S.pending else -r["transferred_at"].timestamp(), -r["id"],
     ))
     details = {}
     for r in rows:
         if r["status"] == S.pending and STAFF_ROLE in actor.roles:
             details[r["id"]] = await services.for_association(actor, r["id"])
-    return render_template("industry_assoc/inbox.html", local=local, actor=actor, transfers=rows, details=details, csrf=csrf, message=message)
+    return await page(
+        request, actor, "industry_assoc/inbox.html", status=status, local=local, actor=actor, transfers=rows, details=details,
+        message=message, fragment=is_htmx(request), _=translator(NAME, actor.locale),
+    )
 
 
-async def stats_html(actor: Actor) -> str:
-    return render_template("industry_assoc/stats.html", local=local, stats=await stats(actor))
+async def stats_page(request: Any, actor: Actor) -> Any:
+    return await page(request, actor, "industry_assoc/stats.html", local=local, stats=await stats(actor), _=translator(NAME, actor.locale))

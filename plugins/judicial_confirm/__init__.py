@@ -11,14 +11,12 @@ Hook implementations only; each delegates. See docs/plugins/judicial_confirm.md.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
 import msgspec
 
 from core import hookimpl
-
-HERE = Path(__file__).parent
+from core.plugins.host import bundled_plugin
 
 # Bundled specialist flows start off; a county administrator turns them on per town.
 DEFAULT_ENABLED = False
@@ -35,33 +33,11 @@ class Settings(msgspec.Struct):
 
 
 @hookimpl
-def settings_schema() -> type[Settings]:
-    return Settings
-
-
-@hookimpl
 def roles() -> list[dict[str, Any]]:
     return [{
         "code": "court_clerk", "label_zh": "法院书记员", "label_en": "Court clerk",
         "description": "Records the court's acceptance of applications for judicial confirmation to their court, and its rulings.",
     }]
-
-
-@hookimpl
-def register_routes() -> list[Any]:
-    from plugins.judicial_confirm.routes import ROUTES
-
-    return ROUTES
-
-
-@hookimpl
-def template_dirs() -> list[Path]:
-    return [HERE / "templates"]
-
-
-@hookimpl
-def document_templates() -> list[Path]:
-    return [HERE / "documents"]
 
 
 @hookimpl
@@ -106,17 +82,6 @@ async def case_event(case: dict[str, Any], event: dict[str, Any]) -> None:
     await on_event(case, event)
 
 
-# Named apart from the hook: importing the ``jobs`` submodule would replace a function
-# called ``jobs`` on the package, and a re-registration would then miss the hook.
-@hookimpl(specname="jobs")
-def plugin_jobs() -> dict[str, Any]:
-    from plugins.judicial_confirm.jobs import JOBS
-
-    return JOBS
-
-
-@hookimpl
-def cron_jobs() -> list[dict[str, Any]]:
-    from plugins.judicial_confirm.jobs import CRON
-
-    return CRON
+# The folder's glue (templates, documents, routes, jobs, cron, messages, navigation, settings,
+# anonymisation), each from the module beside this one that serves it.
+bundled_plugin(__name__, settings=Settings)

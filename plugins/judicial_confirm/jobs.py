@@ -24,3 +24,18 @@ async def sweep(payload: dict[str, Any]) -> dict[str, int]:
 
 JOBS = {REMIND: remind, SWEEP: sweep}
 CRON = [{"name": SWEEP, "job": SWEEP, "minute": {7}}]
+
+# To whoever applied and the case's handler, when the court rules or asks for material.
+MESSAGES = {
+    "judicial_confirm_confirmed": (
+        "Court confirmed the agreement",
+        "Case {number}: the court confirmed the agreement ({court_case_number}); it can now be enforced.",
+    ),
+    "judicial_confirm_rejected": (
+        "Court did not confirm the agreement",
+        "Case {number}: the court did not confirm the agreement ({court_case_number}); {next_step}.",
+    ),
+    "judicial_confirm_material_requested": (
+        "Court asks for material", "Case {number}: the court asks for more material ({material}) for the judicial confirmation.",
+    ),
+}

@@ -17,7 +17,10 @@ from litestar.params import Body
 
 from core.errors import Conflict, Forbidden, JiefenError, ValidationFailed
 from core.plugins import Actor, current_actor, get_case, gettext
+from core.plugins.host import translator
+from core.plugins.web import form_result, is_htmx
 from plugins.judicial_confirm import registry, services, views
+from plugins.judicial_confirm.registry import NAME
 
 Text = Annotated[str, msgspec.Meta(max_length=4000)]
 
@@ -49,6 +52,10 @@ class AcceptanceIn(msgspec.Struct):
 
 class ReasonIn(msgspec.Struct):
     reason: Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
+
+
+class MaterialRequestIn(msgspec.Struct):
+    kind: str  # identity | property | other
 
 
 class RulingIn(msgspec.Struct):
@@ -167,6 +174,10 @@ class JudicialConfirmApi(Controller):
     async def non_acceptance(self, actor: Actor, application_id: int, data: ReasonIn) -> dict[str, Any]:
         return await services.record_not_accepted(actor, application_id, data.reason)
 
+    @post("/applications/{application_id:int}/material-request", status_code=200, summary="The court asks for more material")
+    async def material_request(self, actor: Actor, application_id: int, data: MaterialRequestIn) -> dict[str, Any]:
+        return await services.request_material(actor, application_id, data.kind)
+
     @post("/applications/{application_id:int}/ruling", status_code=200, summary="The ruling: confirmed, or rejected (remediate | sue)")
     async def ruling(self, actor: Actor, application_id: int, data: RulingIn) -> dict[str, Any]:
         return await services.record_ruling(actor, application_id, data.ruling, data.next_step, data.note)
@@ -201,16 +212,21 @@ class JudicialConfirmAdmin(Controller):
     async def panel(self, actor: Actor, case_id: int) -> str:
         return await views.panel_html(await get_case(case_id, actor), actor)
 
-    async def _panel_after(self, actor: Actor, case_id: int, action: Any) -> Response[str]:
+    async def _panel_after(self, actor: Actor, case_id: int, action: Any, request: Request[Any, Any, Any], done: str = "Saved.") -> Response[str]:
+        """HTMX gets the panel's inside; a plain form (JavaScript off) goes back to the case page
+        with a flash, or gets the panel again with the error."""
         case = await get_case(case_id, actor)
         try:
             await action
         except JiefenError as exc:
-            return _html(await views.panel_html(case, actor, error=gettext(exc.message, actor.locale, **exc.params), wrap=False), exc.status_code)
-        return _html(await views.panel_html(await get_case(case_id, actor), actor, wrap=False))
+            error = gettext(exc.message, actor.locale, **exc.params)
+            html = await views.panel_html(case, actor, error=error, wrap=not is_htmx(request))
+            return await form_result(request, actor, html, case_id=case_id, error=error, status=exc.status_code)
+        html = await views.panel_html(await get_case(case_id, actor), actor, wrap=False)
+        return await form_result(request, actor, html, case_id=case_id, done=translator(NAME, actor.locale)(done), anchor="judicial_confirm")
 
     @post("/cases/{case_id:int}/application", media_type=MediaType.HTML, status_code=200)
-    async def start(self, actor: Actor, case_id: int) -> Response[str]:
+    async def start(self, actor: Actor, case_id: int, request: Request[Any, Any, Any]) -> Response[str]:
         case = await get_case(case_id, actor)
 
         async def go() -> None:
@@ -218,7 +234,7 @@ class JudicialConfirmAdmin(Controller):
                 raise Forbidden()
             await services.ensure_for_case(case, actor)
 
-        return await self._panel_after(actor, case_id, go())
+        return await self._panel_after(actor, case_id, go(), request, "The window is tracked.")
 
     @post("/applications/{application_id:int}/consents", media_type=MediaType.HTML, status_code=200)
     async def consent(self, actor: Actor, application_id: int, request: Request[Any, Any, Any]) -> Response[str]:
@@ -226,7 +242,7 @@ class JudicialConfirmAdmin(Controller):
         form = await _form(request)
         return await self._panel_after(actor, case["id"], services.record_consent(
             actor, application_id, _int(form.get("party_id")) or 0, str(form.get("method") or "in_person"),
-        ))
+        ), request, "The consent was recorded.")
 
     @post("/applications/{application_id:int}/materials", media_type=MediaType.HTML, status_code=200)
     async def material(self, actor: Actor, application_id: int, request: Request[Any, Any, Any]) -> Response[str]:
@@ -235,44 +251,51 @@ class JudicialConfirmAdmin(Controller):
         return await self._panel_after(actor, case["id"], services.add_material(
             actor, application_id, kind=str(form.get("kind") or "property"), title=str(form.get("title") or "")[:200],
             party_id=_int(form.get("party_id")), copies=_int(form.get("copies")) or 1, evidence_id=_int(form.get("evidence_id")),
-        ))
+        ), request, "The material was added.")
 
     @post("/applications/{application_id:int}/submit", media_type=MediaType.HTML, status_code=200)
-    async def submit(self, actor: Actor, application_id: int) -> Response[str]:
+    async def submit(self, actor: Actor, application_id: int, request: Request[Any, Any, Any]) -> Response[str]:
         app, case = await services.for_staff(actor, application_id)
-        return await self._panel_after(actor, case["id"], services.submit(actor, application_id))
+        return await self._panel_after(actor, case["id"], services.submit(actor, application_id), request, "Applied to the court.")
 
     # ---- the court's page
 
     @get("/court", media_type=MediaType.HTML)
-    async def court(self, actor: Actor, request: Request[Any, Any, Any]) -> str:
+    async def court(self, actor: Actor, request: Request[Any, Any, Any]) -> Response[str]:
         """Applications to the clerk's court: acceptance with the case number, the ruling, its PDF."""
-        return await views.court_html(actor, csrf=request.scope.get("jiefen_csrf", ""))  # type: ignore[call-overload]
+        return await views.court_page(request, actor)
 
     async def _court_after(self, actor: Actor, request: Request[Any, Any, Any], action: Any, done: str) -> Response[str]:
-        csrf = request.scope.get("jiefen_csrf", "")  # type: ignore[call-overload]
         try:
             await action
         except JiefenError as exc:
-            return _html(await views.court_html(actor, csrf, gettext(exc.message, actor.locale, **exc.params)), exc.status_code)
-        return _html(await views.court_html(actor, csrf, done))
+            return await views.court_page(request, actor, gettext(exc.message, actor.locale, **exc.params), exc.status_code)
+        said = translator(NAME, actor.locale)(done)
+        if is_htmx(request):
+            return await views.court_page(request, actor, said)
+        return await form_result(request, actor, "", back=f"{self.path}/court", done=said)
 
     @post("/applications/{application_id:int}/acceptance", media_type=MediaType.HTML, status_code=200)
     async def acceptance(self, actor: Actor, application_id: int, request: Request[Any, Any, Any]) -> Response[str]:
         form = await _form(request)
-        return await self._court_after(actor, request, services.record_acceptance(actor, application_id, str(form.get("court_case_number") or "")), "已登记受理。")
+        return await self._court_after(actor, request, services.record_acceptance(actor, application_id, str(form.get("court_case_number") or "")), "The acceptance was recorded.")
 
     @post("/applications/{application_id:int}/non-acceptance", media_type=MediaType.HTML, status_code=200)
     async def non_acceptance(self, actor: Actor, application_id: int, request: Request[Any, Any, Any]) -> Response[str]:
         form = await _form(request)
-        return await self._court_after(actor, request, services.record_not_accepted(actor, application_id, str(form.get("reason") or "")), "已登记不予受理。")
+        return await self._court_after(actor, request, services.record_not_accepted(actor, application_id, str(form.get("reason") or "")), "The refusal to accept was recorded.")
 
     @post("/applications/{application_id:int}/ruling", media_type=MediaType.HTML, status_code=200)
     async def ruling(self, actor: Actor, application_id: int, request: Request[Any, Any, Any]) -> Response[str]:
         form = await _form(request)
         return await self._court_after(actor, request, services.record_ruling(
             actor, application_id, str(form.get("ruling") or ""), str(form.get("next_step") or ""), str(form.get("note") or "")[:4000],
-        ), "已登记裁定。")
+        ), "The ruling was recorded.")
+
+    @post("/applications/{application_id:int}/material-request", media_type=MediaType.HTML, status_code=200)
+    async def material_request(self, actor: Actor, application_id: int, request: Request[Any, Any, Any]) -> Response[str]:
+        form = await _form(request)
+        return await self._court_after(actor, request, services.request_material(actor, application_id, str(form.get("kind") or "")), "Asked the committee for the material.")
 
     @post("/applications/{application_id:int}/ruling-document", media_type=MediaType.HTML, status_code=200)
     async def ruling_document(self, actor: Actor, application_id: int, request: Request[Any, Any, Any]) -> Response[str]:
@@ -282,7 +305,7 @@ class JudicialConfirmAdmin(Controller):
             filename, content = await _upload(form)
             await services.attach_ruling(actor, application_id, filename, content)
 
-        return await self._court_after(actor, request, go(), "已上传裁定书。")
+        return await self._court_after(actor, request, go(), "The ruling was uploaded.")
 
 
 ROUTES = [JudicialConfirmApi, JudicialConfirmAdmin]

@@ -469,6 +469,50 @@ async def record_ruling(who: Actor, application_id: int, ruling: str, next_step:
     return await summary(application_id)
 
 
+async def request_material(who: Actor, application_id: int, kind: str) -> dict[str, Any]:
+    """The court asks the committee for more material (an identity document, a property proof,
+    other) before it accepts or rules; the kind goes on the timeline, never a free text."""
+    app, case = await _for_clerk(who, application_id)
+    if app["status"] not in (S.submitted, S.accepted):
+        raise Conflict("The court can ask for material only while the application is before it.")
+    if kind not in set(Material.Kind):
+        raise BadRequest("Unknown kind of material: {kind}", kind=kind)
+    async with write_transaction():
+        await record_action(case["id"], "judicial_confirm.material_requested", who, {"application_id": application_id, "kind": kind})
+    return await summary(application_id)
+
+
+# The court's answers, told to whoever applied and the case's handler (after commit, once each).
+NOTICES = {f"{NAME}.{what}": f"{NAME}_{what}" for what in ("confirmed", "rejected", "material_requested")}
+MATERIAL_EN = {"identity": "identity documents", "property": "proof of property", "other": "other material"}
+NEXT_STEP_EN = {"remediate": "the case goes back to mediation", "sue": "the parties were told they may sue"}
+
+
+async def tell_committee(case: dict[str, Any], event: dict[str, Any]) -> None:
+    from core.i18n import dgettext
+    from core.plugins import notify
+
+    payload = event.get("payload") or {}
+    app = await Application.select(Application.id, Application.submitted_by).where(Application.id == (payload.get("application_id") or -1)).first()
+    if app is None:
+        return
+    current = await Case.select(Case.assignee).where(Case.id == case["id"]).first()
+    recipients = {u for u in (app["submitted_by"], current["assignee"] if current else None) if u}
+
+    def params(locale: str) -> dict[str, Any]:
+        return {
+            "number": case["number"], "court_case_number": payload.get("court_case_number") or "",
+            "material": dgettext(NAME, MATERIAL_EN.get(payload.get("kind", ""), "other material"), locale),
+            "next_step": dgettext(NAME, NEXT_STEP_EN[payload["next_step"]], locale) if payload.get("next_step") in NEXT_STEP_EN else "",
+        }
+
+    for user_id in sorted(recipients):
+        await notify(
+            key=f"{NAME}:{event['name']}:{app['id']}:{event.get('seq', '')}", kind=NOTICES[event["name"]], case=case, params=params,
+            user_id=user_id, link=f"/admin/cases/{case['id']}",
+        )
+
+
 async def attach_ruling(who: Actor, application_id: int, filename: str, content: bytes) -> dict[str, Any]:
     """The ruling's PDF (裁定书), type sniffed from the content, never the name."""
     from plugins.judicial_confirm import document
@@ -575,7 +619,9 @@ async def summary(application_id: int, row: dict[str, Any] | None = None) -> dic
 async def on_event(case: dict[str, Any], event: dict[str, Any]) -> None:
     """The observer: an agreement that takes effect opens its window; a reopen ends an open one
     (that agreement will not be confirmed) and uses up a rejection's ground to reopen."""
-    if event["name"] == "agree":
+    if event["name"] in NOTICES:
+        await tell_committee(case, event)
+    elif event["name"] == "agree":
         await ensure_for_case(case)
     elif event["name"] == "reopen":
         now = datetime.now(UTC)
@@ -607,3 +653,29 @@ async def reopen_ground(case: dict[str, Any]) -> str | None:
     if app and app["status"] == S.rejected and app["next_step"] == Application.NextStep.remediate and app["reopened_at"] is None:
         return gettext("The court refused to confirm the agreement ({number}).", "zh_CN", number=app["court_case_number"])
     return None
+
+
+async def anonymise(case_id: int) -> dict[str, Any]:
+    """Retention: applications keep the court's case number, dates and ruling; the generated
+    application and the uploaded ruling are deleted (their SHA-256 stays), notes and material
+    titles go. Returns the files for the caller to delete after its commit."""
+    from plugins.judicial_confirm.document import storage_root
+
+    apps = await Application.select(Application.id, Application.document_key, Application.ruling_key).where(Application.case_id == case_id)
+    if not apps:
+        return {"rows": 0, "files": []}
+    root = storage_root().resolve()
+    files = []
+    for app in apps:
+        for key in (app["document_key"], app["ruling_key"]):
+            path = (root / key).resolve() if key else None
+            if path is not None and root in path.parents:
+                files.append(str(path))
+    ids = [a["id"] for a in apps]
+    await Application.update({
+        Application.document_key: "", Application.ruling_key: "", Application.ruling_filename: "",
+        Application.not_accepted_reason: "", Application.ruling_note: "",
+    }).where(Application.id.is_in(ids))
+    await Consent.update({Consent.note: ""}).where(Consent.application.is_in(ids))
+    await Material.update({Material.title: "", Material.note: ""}).where(Material.application.is_in(ids))
+    return {"rows": len(ids), "files": files}

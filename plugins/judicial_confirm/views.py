@@ -9,22 +9,26 @@ from typing import Any
 from core.cases.tables import Case, Evidence
 from core.orgs.tables import Organisation
 from core.plugins import Actor, render_template
+from core.plugins.host import translator
+from core.plugins.web import page
 from plugins.judicial_confirm import services
-from plugins.judicial_confirm.registry import CLERK_ROLE
+from plugins.judicial_confirm.registry import CLERK_ROLE, NAME
 from plugins.judicial_confirm.tables import Application
 
 S = Application.Status
 ADMIN = "/admin/plugins/judicial_confirm"
 API = "/api/v1/plugins/judicial_confirm"
-STATUS_ZH = {
-    S.open: "申请期限内,待申请", S.submitted: "已申请,待法院受理", S.accepted: "法院已受理,待裁定", S.not_accepted: "法院不予受理",
-    S.confirmed: "法院裁定确认调解协议有效", S.rejected: "法院裁定驳回申请", S.lapsed: "申请期限届满,未申请", S.cancelled: "已重新调解,不再申请",
+# English message ids, shown in the user's language through the plugin's catalogue (locale/).
+STATUS_LABELS = {
+    S.open: "Within the window, not yet applied", S.submitted: "Applied; waiting for the court to accept",
+    S.accepted: "Accepted by the court; waiting for the ruling", S.not_accepted: "Not accepted by the court",
+    S.confirmed: "The court confirmed the mediation agreement", S.rejected: "The court rejected the application",
+    S.lapsed: "The window closed without an application", S.cancelled: "Mediated again; no application",
 }
-NEXT_ZH = {"remediate": "重新调解", "sue": "告知当事人向人民法院提起诉讼"}
-METHOD_ZH = {"in_person": "当面确认", "written": "书面确认", "video": "视频确认"}
-ROLE_ZH = {"applicant": "申请人", "respondent": "被申请人", "third_party": "第三人"}
-KIND_ZH = {"identity": "身份证明", "property": "财产权利证明", "other": "其他材料"}
-
+NEXT_LABELS = {"remediate": "Mediation again", "sue": "The parties were told they may sue"}
+METHOD_LABELS = {"in_person": "In person", "written": "In writing", "video": "On video"}
+ROLE_LABELS = {"applicant": "Applicant", "respondent": "Respondent", "third_party": "Third party"}
+KIND_LABELS = {"identity": "Identity document", "property": "Proof of property", "other": "Other material"}
 
 def local(moment: datetime | None, with_time: bool = True) -> str:
     if moment is None:
@@ -34,25 +38,29 @@ def local(moment: datetime | None, with_time: bool = True) -> str:
     return moment.astimezone(get_settings().zone).strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
 
 
-def _labels() -> dict[str, Any]:
-    return {"status_zh": STATUS_ZH, "next_zh": NEXT_ZH, "method_zh": METHOD_ZH, "role_zh": ROLE_ZH, "kind_zh": KIND_ZH, "local": local}
+def _labels(actor: Actor) -> dict[str, Any]:
+    _ = translator(NAME, actor.locale)
+    named = {"status": STATUS_LABELS, "next": NEXT_LABELS, "method": METHOD_LABELS, "role": ROLE_LABELS, "kind": KIND_LABELS}
+    return {f"{k}_label": {code: _(text) for code, text in v.items()} for k, v in named.items()} | {"local": local, "_": _}
 
 
 async def actions(case: dict[str, Any], actor: Actor) -> list[dict[str, Any]]:
     app = await services.current(case["id"])
     if app is None:
         if services.may_prepare(case, actor) and await services.effective_agreement(case["id"]):
-            return [{"label": "跟踪司法确认申请期限", "url": f"{ADMIN}/cases/{case['id']}/application", "method": "post",
+            return [{"label": translator(NAME, actor.locale)("Track the window for judicial confirmation"), "url": f"{ADMIN}/cases/{case['id']}/application", "method": "post",
                      "hx_target": "#judicial_confirm_panel", "confirm": None}]
         return []
     found: list[dict[str, Any]] = []
     if app["status"] == S.open and services.window_open(app) and services.may_prepare(case, actor):
         summary = await services.summary(app["id"], row=app)
         if all(p["consented"] for p in summary["parties"]):
-            found.append({"label": "提交司法确认申请", "url": f"{ADMIN}/applications/{app['id']}/submit", "method": "post",
-                          "hx_target": "#judicial_confirm_panel", "confirm": "提交后生成司法确认申请书并送交受理法院,确定提交?"})
+            _ = translator(NAME, actor.locale)
+            found.append({"label": _("Apply for judicial confirmation"), "url": f"{ADMIN}/applications/{app['id']}/submit", "method": "post",
+                          "hx_target": "#judicial_confirm_panel",
+                          "confirm": _("The application is drawn up and sent to the court. Apply now?")})
     if app["document_key"]:
-        found.append({"label": "下载司法确认申请材料包", "url": f"{API}/applications/{app['id']}/package.zip", "method": "get",
+        found.append({"label": translator(NAME, actor.locale)("Download the application materials"), "url": f"{API}/applications/{app['id']}/package.zip", "method": "get",
                       "hx_target": None, "confirm": None})
     return found
 
@@ -66,7 +74,7 @@ async def panel_html(case: dict[str, Any], actor: Actor, error: str = "", wrap: 
         evidence = await Evidence.select(Evidence.id, Evidence.filename).where(Evidence.case == case["id"]).order_by(Evidence.id)
     return render_template(
         "judicial_confirm/panel.html", case=case, app=summary, may_prepare=services.may_prepare(case, actor), evidence=evidence,
-        has_agreement=bool(await services.effective_agreement(case["id"])), error=error, wrap=wrap, admin=ADMIN, api=API, **_labels(),
+        has_agreement=bool(await services.effective_agreement(case["id"])), error=error, wrap=wrap, admin=ADMIN, api=API, **_labels(actor),
     )
 
 
@@ -74,7 +82,7 @@ async def panel(case: dict[str, Any], actor: Actor) -> list[dict[str, Any]]:
     # Nothing to show before an agreement takes effect.
     if await services.current(case["id"]) is None and await services.effective_agreement(case["id"]) is None:
         return []
-    return [{"id": "judicial_confirm", "title": "司法确认", "html": await panel_html(case, actor)}]
+    return [{"id": "judicial_confirm", "title": translator(NAME, actor.locale)("Judicial confirmation"), "html": await panel_html(case, actor)}]
 
 
 async def widget(organisation: dict[str, Any], actor: Actor) -> dict[str, Any]:
@@ -82,12 +90,12 @@ async def widget(organisation: dict[str, Any], actor: Actor) -> dict[str, Any]:
     if CLERK_ROLE in actor.roles:
         rows = await services.clerk_list(actor)
         html = render_template(
-            "judicial_confirm/widget.html", clerk=True, admin=ADMIN,
+            "judicial_confirm/widget.html", clerk=True, admin=ADMIN, _=translator(NAME, actor.locale),
             to_accept=[r for r in rows if r["status"] == S.submitted],
             late=[r for r in rows if r["status"] == S.submitted and r["accept_due_at"] and r["accept_due_at"] < now],
             to_rule=[r for r in rows if r["status"] == S.accepted],
         )
-        return {"id": "judicial_confirm", "title": "司法确认", "html": html}
+        return {"id": "judicial_confirm", "title": translator(NAME, actor.locale)("Judicial confirmation"), "html": html}
     rows = await Application.select().where(
         Application.status.is_in([S.open, S.submitted, S.accepted]) | (Application.ruled_at >= now - timedelta(days=30))
     )
@@ -96,20 +104,23 @@ async def widget(organisation: dict[str, Any], actor: Actor) -> dict[str, Any]:
     rows = [r for r in rows if cases.get(r["case_id"], "").startswith(path)]
     open_ = [r for r in rows if r["status"] == S.open and now <= r["window_closes_at"]]
     html = render_template(
-        "judicial_confirm/widget.html", clerk=False, admin=ADMIN, open=open_,
+        "judicial_confirm/widget.html", clerk=False, admin=ADMIN, open=open_, _=translator(NAME, actor.locale),
         closing=[r for r in open_ if r["window_closes_at"] < now + timedelta(days=7)],
         at_court=[r for r in rows if r["status"] in (S.submitted, S.accepted)],
         confirmed=[r for r in rows if r["status"] == S.confirmed],
     )
-    return {"id": "judicial_confirm", "title": "司法确认", "html": html}
+    return {"id": "judicial_confirm", "title": translator(NAME, actor.locale)("Judicial confirmation"), "html": html}
 
 
-async def court_html(actor: Actor, csrf: str = "", message: str = "") -> str:
+async def court_page(request: Any, actor: Actor, message: str = "", status: int = 200) -> Any:
+    """The court's applications (HTMX gets the ``main`` block)."""
+    from core.plugins.web import is_htmx
+
     rows = await services.clerk_list(actor)
     courts = {o["id"]: o["name"] for o in await Organisation.select(Organisation.id, Organisation.name).where(
         Organisation.id.is_in([r["court_org_id"] for r in rows] or [-1])
     )}
-    return render_template(
-        "judicial_confirm/court.html", actor=actor, applications=rows, courts=courts, csrf=csrf, message=message,
-        admin=ADMIN, api=API, now=datetime.now(UTC), **_labels(),
+    return await page(
+        request, actor, "judicial_confirm/court.html", status=status, actor=actor, applications=rows, courts=courts, message=message,
+        admin=ADMIN, api=API, now=datetime.now(UTC), fragment=is_htmx(request), **_labels(actor),
     )

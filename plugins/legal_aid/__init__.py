@@ -10,14 +10,13 @@ See docs/plugins/legal_aid.md.
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import msgspec
 
 from core import hookimpl
+from core.plugins.host import bundled_plugin, translator
 
-HERE = Path(__file__).parent
 # Bundled specialist flows start off; a county administrator turns them on per town.
 DEFAULT_ENABLED = False
 
@@ -30,11 +29,6 @@ class Settings(msgspec.Struct):
     income_threshold_per_member: Decimal = Decimal("2000")
     decision_days: int = 7
     grace_days: int = 3
-
-
-@hookimpl
-def settings_schema() -> type[Settings]:
-    return Settings
 
 
 @hookimpl
@@ -51,31 +45,13 @@ def organisation_types() -> list[dict[str, Any]]:
 
 
 @hookimpl
-def register_routes() -> list[Any]:
-    from plugins.legal_aid.routes import ROUTES
-
-    return ROUTES
-
-
-@hookimpl
-def template_dirs() -> list[Path]:
-    return [HERE / "templates"]
-
-
-@hookimpl
-def document_templates() -> list[Path]:
-    # documents/legal_aid/handoff.html: the handoff package's case summary.
-    return [HERE / "documents"]
-
-
-@hookimpl
 def case_actions(case: dict[str, Any], actor: Any) -> list[dict[str, Any]]:
     from plugins.legal_aid.services import may_screen
 
     if not may_screen(case, actor):
         return []
     url = f"/admin/plugins/legal_aid/cases/{case['id']}/screen"
-    return [{"label": "法律援助资格筛查", "url": url, "method": "get", "hx_target": "#legal-aid-panel", "confirm": None}]
+    return [{"label": translator("legal_aid", actor.locale)("Legal-aid eligibility screening"), "url": url, "method": "get", "hx_target": "#legal-aid-panel", "confirm": None}]
 
 
 @hookimpl
@@ -92,24 +68,6 @@ async def dashboard_widgets(organisation: dict[str, Any], actor: Any) -> list[di
     return [await widget(organisation, actor)]
 
 
-# Named apart from the ``jobs`` module beside it: importing plugins.legal_aid.jobs rebinds the
-# package's ``jobs`` attribute, and a re-registration would then miss the hook.
-@hookimpl(specname="jobs")
-def plugin_jobs() -> dict[str, Any]:
-    from plugins.legal_aid.jobs import JOBS
-
-    return JOBS
-
-
-@hookimpl
-def cron_jobs() -> list[dict[str, Any]]:
-    from plugins.legal_aid.jobs import CRON
-
-    return CRON
-
-
-@hookimpl
-def notification_messages() -> dict[str, tuple[str, str]]:
-    from plugins.legal_aid.jobs import MESSAGES
-
-    return MESSAGES
+# The folder's glue (templates, documents, routes, jobs, cron, messages, navigation, settings,
+# anonymisation), each from the module beside this one that serves it.
+bundled_plugin(__name__, settings=Settings)

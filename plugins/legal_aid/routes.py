@@ -14,10 +14,14 @@ from urllib.parse import quote
 import msgspec
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.di import Provide
+from markupsafe import Markup
 
 from core.errors import BadRequest, JiefenError, NotFound
 from core.plugins import Actor, current_actor, get_case, gettext
+from core.plugins.host import translator
+from core.plugins.web import form_result, is_htmx, page
 from plugins.legal_aid import services, views
+from plugins.legal_aid.services import PLUGIN
 
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
 
@@ -147,23 +151,6 @@ class LegalAidApi(Controller):
 # ---------------------------------------------------------------- admin (HTML)
 
 
-async def form_actor(request: Request[Any, Any, Any]) -> Actor:
-    """Staff for an admin form: HTMX sends the CSRF header; a plain form its ``_csrf`` field."""
-    if request.method not in ("GET", "HEAD") and not request.headers.get("x-csrf-token"):
-        token = (await request.form()).get("_csrf")
-        if isinstance(token, str) and token:
-            request.scope["jiefen_form_csrf"] = token  # type: ignore[typeddict-unknown-key]
-    return await current_actor(request)
-
-
-def _csrf(request: Request[Any, Any, Any]) -> str:
-    return str(request.scope.get("jiefen_csrf", ""))  # type: ignore[call-overload]
-
-
-def _htmx(request: Request[Any, Any, Any]) -> bool:
-    return request.headers.get("hx-request") == "true"
-
-
 def _message(exc: JiefenError, actor: Actor) -> str:
     return gettext(exc.message, actor.locale, **exc.params)
 
@@ -187,24 +174,27 @@ def _workers(text: str) -> list[dict[str, Any]]:
 class LegalAidAdmin(Controller):
     path = "/admin/plugins/legal_aid"
     include_in_schema = False
-    dependencies = {"actor": Provide(form_actor)}
+    dependencies = {"actor": Provide(current_actor)}
 
     @get("/cases/{case_id:int}/panel", media_type=MediaType.HTML)
     async def panel(self, actor: Actor, case_id: int) -> str:
         return (await views.panel(await get_case(case_id, actor), actor))["html"]
 
     @get("/cases/{case_id:int}/screen", media_type=MediaType.HTML)
-    async def screen_form(self, actor: Actor, case_id: int) -> Response[str]:
+    async def screen_form(self, request: Request[Any, Any, Any], actor: Actor, case_id: int) -> Response[str]:
         """The case page's button: the panel with the screening form in it. The button targets
-        ``#legal-aid-panel``; the answer is that element whole, so it replaces it."""
+        ``#legal-aid-panel``; the answer is that element whole, so it replaces it. Followed as
+        a plain link, it is a page of its own."""
         case = await get_case(case_id, actor)
         if not services.may_screen(case, actor):
             raise NotFound()
-        html = (await views.panel(case, actor, form=await views.screen_form(case)))["html"]
+        html = (await views.panel(case, actor, form=await views.screen_form(case, actor)))["html"]
+        if not is_htmx(request):
+            return await page(request, actor, "plugin/form.html", fragment_html=Markup(html), back=f"/admin/cases/{case_id}")
         return Response(html, media_type=MediaType.HTML, headers={"HX-Reswap": "outerHTML"})
 
     @post("/cases/{case_id:int}/screen", media_type=MediaType.HTML, status_code=200)
-    async def screen(self, request: Request[Any, Any, Any], actor: Actor, case_id: int) -> str:
+    async def screen(self, request: Request[Any, Any, Any], actor: Actor, case_id: int) -> Response[str]:
         case = await get_case(case_id, actor)
         form = await request.form()
         try:
@@ -214,18 +204,25 @@ class LegalAidAdmin(Controller):
             answers = {k: str(form.get(k) or "") for k in ("matter", "exempt_category", "household_size", "household_monthly_income")}
             await services.screen(case, actor, applicants, answers)
         except JiefenError as exc:
-            return (await views.panel(case, actor, form=await views.screen_form(case, _message(exc, actor))))["html"]
-        return (await views.panel(case, actor))["html"]
+            error = _message(exc, actor)
+            html = (await views.panel(case, actor, form=await views.screen_form(case, actor, error)))["html"]
+            return await form_result(request, actor, html, case_id=case_id, error=error, status=exc.status_code)
+        html = (await views.panel(case, actor))["html"]
+        done = translator(PLUGIN, actor.locale)("The screening was recorded.")
+        return await form_result(request, actor, html, case_id=case_id, done=done, anchor="legal_aid")
 
     @get("/cases/{case_id:int}/handoff", media_type=MediaType.HTML)
-    async def handoff_form(self, actor: Actor, case_id: int) -> str:
+    async def handoff_form(self, request: Request[Any, Any, Any], actor: Actor, case_id: int) -> Response[str]:
         case = await get_case(case_id, actor)
         if not services.may_screen(case, actor):
             raise NotFound()
-        return (await views.panel(case, actor, form=await views.handoff_form(case, actor)))["html"]
+        html = (await views.panel(case, actor, form=await views.handoff_form(case, actor)))["html"]
+        if not is_htmx(request):
+            return await page(request, actor, "plugin/form.html", fragment_html=Markup(html), back=f"/admin/cases/{case_id}")
+        return Response(html, media_type=MediaType.HTML)
 
     @post("/cases/{case_id:int}/handoff", media_type=MediaType.HTML, status_code=200)
-    async def hand_off(self, request: Request[Any, Any, Any], actor: Actor, case_id: int) -> str:
+    async def hand_off(self, request: Request[Any, Any, Any], actor: Actor, case_id: int) -> Response[str]:
         case = await get_case(case_id, actor)
         form = await request.form()
         try:
@@ -235,19 +232,23 @@ class LegalAidAdmin(Controller):
                 note=str(form.get("note") or ""), pause=form.get("pause") == "1",
             )
         except JiefenError as exc:
-            return (await views.panel(case, actor, form=await views.handoff_form(case, actor, _message(exc, actor))))["html"]
-        return (await views.panel(await get_case(case_id, actor), actor))["html"]
+            error = _message(exc, actor)
+            html = (await views.panel(case, actor, form=await views.handoff_form(case, actor, error)))["html"]
+            return await form_result(request, actor, html, case_id=case_id, error=error, status=exc.status_code)
+        html = (await views.panel(await get_case(case_id, actor), actor))["html"]
+        done = translator(PLUGIN, actor.locale)("Handed over to the legal-aid centre.")
+        return await form_result(request, actor, html, case_id=case_id, done=done, anchor="legal_aid")
 
     @get("/centre", media_type=MediaType.HTML)
-    async def centre(self, request: Request[Any, Any, Any], actor: Actor) -> str:
-        return await views.centre_page(actor, _csrf(request))
+    async def centre(self, request: Request[Any, Any, Any], actor: Actor) -> Response[str]:
+        return await views.centre_page(request, actor)
 
     @get("/centre/handoffs/{handoff_id:int}", media_type=MediaType.HTML)
-    async def handoff(self, request: Request[Any, Any, Any], actor: Actor, handoff_id: int) -> str:
-        return await views.handoff_page(handoff_id, actor, _csrf(request))
+    async def handoff(self, request: Request[Any, Any, Any], actor: Actor, handoff_id: int) -> Response[str]:
+        return await views.handoff_page(request, handoff_id, actor)
 
     @post("/centre/handoffs/{handoff_id:int}/{step:str}", media_type=MediaType.HTML, status_code=200)
-    async def step(self, request: Request[Any, Any, Any], actor: Actor, handoff_id: int, step: str) -> str:
+    async def step(self, request: Request[Any, Any, Any], actor: Actor, handoff_id: int, step: str) -> Response[str]:
         """accept, decline, lawyer, route, outcome — the page's forms."""
         form = {k: str(v).strip() for k, v in (await request.form()).items() if isinstance(v, str)}
         await services.for_centre(handoff_id, actor)  # 404 before anything else for a stranger
@@ -279,7 +280,10 @@ class LegalAidAdmin(Controller):
             if isinstance(exc, NotFound):
                 raise
             error = _message(exc, actor)
-        return await views.handoff_page(handoff_id, actor, _csrf(request), fragment=_htmx(request), error=error)
+        if error or is_htmx(request):
+            return await views.handoff_page(request, handoff_id, actor, error=error)
+        back = f"/admin/plugins/legal_aid/centre/handoffs/{handoff_id}"
+        return await form_result(request, actor, "", back=back, done=translator(PLUGIN, actor.locale)("Saved."))
 
 
 ROUTES = [LegalAidApi, LegalAidAdmin]

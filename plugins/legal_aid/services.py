@@ -405,3 +405,20 @@ async def check_deadlines(now: datetime | None = None) -> dict[str, int]:
                     await record_action(case["id"], "legal_aid.returned", plugin_actor(PLUGIN), {"handoff_id": row["id"], "resumed": resumed})
                     await _tell_case_side(await case_row(case["id"]), "legal_aid_returned", row["id"], "returned")
     return done
+
+
+async def anonymise(case_id: int) -> int:
+    """Retention: screenings lose the applicant's particulars and means-test answers, handoffs
+    their notes and the lawyer's phone, the package its PDF (its SHA-256 stays)."""
+    screenings = await Screening.select(Screening.id).where(Screening.case_id == case_id)
+    handoffs = [h["id"] for h in await Handoff.select(Handoff.id).where(Handoff.case_id == case_id)]
+    if screenings:
+        await Screening.update({
+            Screening.name: "", Screening.id_number: "", Screening.phone: "", Screening.answers: {}, Screening.reason: "",
+        }).where(Screening.case_id == case_id)
+    if handoffs:
+        await Handoff.update({
+            Handoff.note: "", Handoff.decline_reason: "", Handoff.outcome_note: "", Handoff.lawyer_phone: "",
+        }).where(Handoff.id.is_in(handoffs))
+        await Package.update({Package.pdf: b""}).where(Package.handoff.is_in(handoffs))
+    return len(screenings) + len(handoffs)

@@ -14,15 +14,37 @@ from core.cases.access import mask_id_number, mask_name, mask_phone
 from core.cases.tables import Party
 from core.orgs.tables import Organisation
 from core.plugins import Actor, render_template
-from plugins.legal_aid import eligibility, services
+from core.plugins.host import translator
+from core.plugins.web import page
+from plugins.legal_aid import services
+from plugins.legal_aid.services import PLUGIN
 from plugins.legal_aid.tables import Handoff, Screening
 
-STATUS = {"pending": "待中心决定", "accepted": "已受理", "declined": "中心不予受理", "returned": "逾期未决定,已退回", "concluded": "已办结"}
-ROUTES = {"arbitration": "劳动仲裁", "litigation": "诉讼", "payment_order": "支付令", "other": "其他"}
-OUTCOMES = {"won": "支持诉求", "settled": "调解或和解", "partly": "部分支持", "lost": "未获支持", "withdrawn": "撤回", "other": "其他"}
-RESULTS = {"eligible": "符合条件", "not_eligible": "不符合条件"}
-LABELS = {"status": STATUS, "route": ROUTES, "outcome": OUTCOMES, "result": RESULTS, "matter": eligibility.MATTERS, "exempt": eligibility.EXEMPT}
-
+# English message ids, shown in the user's language through the plugin's catalogue (locale/).
+STATUS = {
+    "pending": "Waiting for the centre", "accepted": "Accepted", "declined": "Refused by the centre",
+    "returned": "Returned: no decision in time", "concluded": "Concluded",
+}
+ROUTES = {"arbitration": "Labour arbitration", "litigation": "Lawsuit", "payment_order": "Payment order", "other": "Other"}
+OUTCOMES = {
+    "won": "Claim upheld", "settled": "Mediated or settled", "partly": "Partly upheld", "lost": "Claim not upheld",
+    "withdrawn": "Withdrawn", "other": "Other",
+}
+RESULTS = {"eligible": "Eligible", "not_eligible": "Not eligible"}
+MATTERS = {
+    "labour_pay": "Payment of wages", "work_injury": "Compensation for a work injury",
+    "social_insurance": "Social insurance benefits or social assistance", "support": "Support for parents, children or a spouse",
+    "state_compensation": "State compensation",
+    "personal_injury": "Compensation for personal injury (traffic, medical, pollution …)",
+    "family_rights": "Rights of a victim of abuse, abandonment or domestic violence", "other": "Other matters",
+}
+EXEMPT = {
+    "migrant_worker_wages": "A migrant worker claiming wages", "migrant_worker_injury": "A migrant worker claiming work-injury compensation",
+    "martyr_relatives": "A hero's or martyr's close relative defending their honour",
+    "good_samaritan": "Claims arising from a good-Samaritan act", "wrongful_conviction": "State compensation after acquittal on retrial",
+    "domestic_violence": "A victim of abuse, abandonment or domestic violence",
+}
+LABELS = {"status": STATUS, "route": ROUTES, "outcome": OUTCOMES, "result": RESULTS, "matter": MATTERS, "exempt": EXEMPT}
 
 def local(moment: Any, with_time: bool = False) -> str:
     from datetime import datetime
@@ -110,20 +132,22 @@ async def for_centre(handoff_id: int, actor: Actor) -> dict[str, Any]:
 # ---------------------------------------------------------------- HTML
 
 
-def _ctx(**extra: Any) -> dict[str, Any]:
-    return {"labels": LABELS, "local": local, **extra}
+def _ctx(actor: Actor, **extra: Any) -> dict[str, Any]:
+    _ = translator(PLUGIN, actor.locale)
+    labels = {kind: {code: _(text) for code, text in values.items()} for kind, values in LABELS.items()}
+    return {"labels": labels, "local": local, "_": _, "locale": actor.locale, **extra}
 
 
 async def panel(case: dict[str, Any], actor: Actor, *, form: str = "", error: str = "") -> dict[str, Any]:
     data = await for_case(case, actor)
-    html = render_template("legal_aid/panel.html", **_ctx(case=case, form=Markup(form), error=error, **data))
-    return {"id": "legal_aid", "title": "法律援助转交", "html": html}
+    html = render_template("legal_aid/panel.html", **_ctx(actor, case=case, form=Markup(form), error=error, **data))
+    return {"id": "legal_aid", "title": translator(PLUGIN, actor.locale)("Legal-aid handoff"), "html": html}
 
 
-async def screen_form(case: dict[str, Any], error: str = "") -> str:
+async def screen_form(case: dict[str, Any], actor: Actor, error: str = "") -> str:
     parties = [p for p in (await _parties(case["id"])).values() if p["role"] == "applicant"]
     people = [{"id": p["id"], "name": p["name"] if p["kind"] == "company" else mask_name(p["name"])} for p in sorted(parties, key=lambda p: p["id"])]
-    return render_template("legal_aid/screen_form.html", **_ctx(case=case, parties=people, error=error, threshold=services.threshold()))
+    return render_template("legal_aid/screen_form.html", **_ctx(actor, case=case, parties=people, error=error, threshold=services.threshold()))
 
 
 async def handoff_form(case: dict[str, Any], actor: Actor, error: str = "") -> str:
@@ -131,18 +155,22 @@ async def handoff_form(case: dict[str, Any], actor: Actor, error: str = "") -> s
     busy = {a["screening_id"] for h in data["handoffs"] if h["status"] in ("pending", "accepted") for a in h["applicants"]}
     eligible = [s for s in data["screenings"] if s["result"] == Screening.Result.eligible and s["id"] not in busy]
     return render_template(
-        "legal_aid/handoff_form.html", **_ctx(case=case, eligible=eligible, centres=data["centres"], error=error, may_pause=case["state"] == "in_mediation")
+        "legal_aid/handoff_form.html", **_ctx(actor, case=case, eligible=eligible, centres=data["centres"], error=error, may_pause=case["state"] == "in_mediation")
     )
 
 
-async def centre_page(actor: Actor, csrf: str) -> str:
-    return render_template("legal_aid/centre.html", **_ctx(handoffs=await services.centre_handoffs(actor), csrf=csrf))
+async def centre_page(request: Any, actor: Actor) -> Any:
+    return await page(request, actor, "legal_aid/centre.html", **_ctx(actor, handoffs=await services.centre_handoffs(actor)))
 
 
-async def handoff_page(handoff_id: int, actor: Actor, csrf: str, *, fragment: bool = False, error: str = "") -> str:
+async def handoff_page(request: Any, handoff_id: int, actor: Actor, *, error: str = "") -> Any:
+    """The whole page, or (HTMX) its ``main`` block; an error keeps the page, status 400."""
+    from core.plugins.web import is_htmx
+
     view = await for_centre(handoff_id, actor)
-    return render_template(
-        "legal_aid/handoff.html", **_ctx(h=view, csrf=csrf, fragment=fragment, error=error, pending=view["status"] == Handoff.Status.pending)
+    return await page(
+        request, actor, "legal_aid/handoff.html", status=400 if error else 200,
+        **_ctx(actor, h=view, fragment=is_htmx(request), error=error, pending=view["status"] == Handoff.Status.pending),
     )
 
 
@@ -163,4 +191,5 @@ async def widget(organisation: dict[str, Any], actor: Actor) -> dict[str, Any]:
         "overdue": sum(1 for r in mine if r["status"] == "pending" and r["due_at"] <= now),
         "accepted": sum(1 for r in mine if r["status"] == "accepted"),
     }
-    return {"id": "legal_aid", "title": "法律援助转交", "html": render_template("legal_aid/widget.html", counts=counts)}
+    html = render_template("legal_aid/widget.html", **_ctx(actor, counts=counts))
+    return {"id": "legal_aid", "title": translator(PLUGIN, actor.locale)("Legal-aid handoff"), "html": html}

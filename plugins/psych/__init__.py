@@ -8,14 +8,13 @@ See docs/plugins/psych.md.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import msgspec
 
 from core import hookimpl
+from core.plugins.host import bundled_plugin, translator
 
-HERE = Path(__file__).parent
 # Bundled specialist flows start off; a county administrator turns them on per town.
 DEFAULT_ENABLED = False
 
@@ -26,11 +25,6 @@ class Settings(msgspec.Struct):
 
     yellow_follow_up_days: int = 7
     red_follow_up_days: int = 1
-
-
-@hookimpl
-def settings_schema() -> type[Settings]:
-    return Settings
 
 
 @hookimpl
@@ -47,25 +41,13 @@ def organisation_types() -> list[dict[str, Any]]:
 
 
 @hookimpl
-def register_routes() -> list[Any]:
-    from plugins.psych.routes import ROUTES
-
-    return ROUTES
-
-
-@hookimpl
-def template_dirs() -> list[Path]:
-    return [HERE / "templates"]
-
-
-@hookimpl
 def case_actions(case: dict[str, Any], actor: Any) -> list[dict[str, Any]]:
     from plugins.psych.services import may_refer
 
     if not may_refer(case, actor):
         return []
     url = f"/admin/plugins/psych/cases/{case['id']}/refer"
-    return [{"label": "心理咨询转介", "url": url, "method": "get", "hx_target": "#psych-panel", "confirm": None}]
+    return [{"label": translator("psych", actor.locale)("Counselling referral"), "url": url, "method": "get", "hx_target": "#psych-panel", "confirm": None}]
 
 
 @hookimpl
@@ -90,24 +72,6 @@ async def veto_transition(case: dict[str, Any], event: str, actor: Any) -> str |
     return await close_veto(case, actor) if event == "close" else None
 
 
-# Named apart from the ``jobs`` module beside it: importing plugins.psych.jobs rebinds the
-# package's ``jobs`` attribute, and a re-registration would then miss the hook.
-@hookimpl(specname="jobs")
-def plugin_jobs() -> dict[str, Any]:
-    from plugins.psych.jobs import JOBS
-
-    return JOBS
-
-
-@hookimpl
-def cron_jobs() -> list[dict[str, Any]]:
-    from plugins.psych.jobs import CRON
-
-    return CRON
-
-
-@hookimpl
-def notification_messages() -> dict[str, tuple[str, str]]:
-    from plugins.psych.jobs import MESSAGES
-
-    return MESSAGES
+# The folder's glue (templates, documents, routes, jobs, cron, messages, navigation, settings,
+# anonymisation), each from the module beside this one that serves it.
+bundled_plugin(__name__, settings=Settings)

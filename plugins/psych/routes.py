@@ -9,10 +9,14 @@ from typing import Annotated, Any, Literal
 import msgspec
 from litestar import Controller, MediaType, Request, Response, get, patch, post
 from litestar.di import Provide
+from markupsafe import Markup
 
 from core.errors import JiefenError, NotFound
 from core.plugins import Actor, current_actor, get_case, gettext
+from core.plugins.host import translator
+from core.plugins.web import form_result, form_values, is_htmx, page
 from plugins.psych import services, views
+from plugins.psych.services import PLUGIN
 
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
 Grade = Literal["green", "yellow", "red"]
@@ -161,31 +165,8 @@ class PsychApi(Controller):
 # ---------------------------------------------------------------- admin (HTML)
 
 
-async def form_actor(request: Request[Any, Any, Any]) -> Actor:
-    """Staff for an admin form: HTMX sends the CSRF header; a plain form its ``_csrf`` field."""
-    if request.method not in ("GET", "HEAD") and not request.headers.get("x-csrf-token"):
-        token = (await request.form()).get("_csrf")
-        if isinstance(token, str) and token:
-            request.scope["jiefen_form_csrf"] = token  # type: ignore[typeddict-unknown-key]
-    return await current_actor(request)
-
-
-def _csrf(request: Request[Any, Any, Any]) -> str:
-    return str(request.scope.get("jiefen_csrf", ""))  # type: ignore[call-overload]
-
-
-def _htmx(request: Request[Any, Any, Any]) -> bool:
-    """An HTMX request swaps the fragment in; a plain form post gets the whole page back."""
-    return request.headers.get("hx-request") == "true"
-
-
 def _message(exc: JiefenError, actor: Actor) -> str:
     return gettext(exc.message, actor.locale, **exc.params)
-
-
-async def _form(request: Request[Any, Any, Any]) -> dict[str, str]:
-    form = await request.form()
-    return {k: str(v).strip() for k, v in form.items() if isinstance(v, str)}
 
 
 def _local_time(value: str) -> datetime:
@@ -196,28 +177,35 @@ def _local_time(value: str) -> datetime:
 
 
 class PsychAdmin(Controller):
+    """Forms work with JavaScript off too: the host's guard reads a plain form's ``_csrf``, and
+    :func:`core.plugins.web.form_result` answers HTMX with the fragment, a plain post with a
+    redirect to the case page and a flash (or, on an error, the form again with it)."""
+
     path = "/admin/plugins/psych"
     include_in_schema = False
-    dependencies = {"actor": Provide(form_actor)}
+    dependencies = {"actor": Provide(current_actor)}
 
     @get("/cases/{case_id:int}/panel", media_type=MediaType.HTML)
     async def panel(self, actor: Actor, case_id: int) -> str:
         return (await views.panel(await get_case(case_id, actor), actor))["html"]
 
     @get("/cases/{case_id:int}/refer", media_type=MediaType.HTML)
-    async def refer_form(self, actor: Actor, case_id: int) -> Response[str]:
+    async def refer_form(self, request: Request[Any, Any, Any], actor: Actor, case_id: int) -> Response[str]:
         """The case page's button: the panel with the referral form in it. The button targets
-        ``#psych-panel``; the answer is that element whole, so it replaces it."""
+        ``#psych-panel``; the answer is that element whole, so it replaces it. Followed as a
+        plain link, it is a page of its own."""
         case = await get_case(case_id, actor)
         if not services.may_refer(case, actor):
             raise NotFound()
         html = (await views.panel(case, actor, form=await views.refer_form(case, actor)))["html"]
+        if not is_htmx(request):
+            return await page(request, actor, "plugin/form.html", fragment_html=Markup(html), back=f"/admin/cases/{case_id}")
         return Response(html, media_type=MediaType.HTML, headers={"HX-Reswap": "outerHTML"})
 
     @post("/cases/{case_id:int}/refer", media_type=MediaType.HTML, status_code=200)
-    async def refer(self, request: Request[Any, Any, Any], actor: Actor, case_id: int) -> str:
+    async def refer(self, request: Request[Any, Any, Any], actor: Actor, case_id: int) -> Response[str]:
         case = await get_case(case_id, actor)
-        form = await _form(request)
+        form = await form_values(request)
         try:
             await services.refer(
                 case, actor, party_id=int(form.get("party_id") or 0), consent=form.get("consent") == "1",
@@ -227,12 +215,15 @@ class PsychAdmin(Controller):
             )
         except JiefenError as exc:
             fresh = await get_case(case_id, actor)
-            return (await views.panel(fresh, actor, form=await views.refer_form(fresh, actor, _message(exc, actor))))["html"]
-        return (await views.panel(await get_case(case_id, actor), actor))["html"]
+            error = _message(exc, actor)
+            html = (await views.panel(fresh, actor, form=await views.refer_form(fresh, actor, error, form)))["html"]
+            return await form_result(request, actor, html, case_id=case_id, error=error, status=exc.status_code)
+        html = (await views.panel(await get_case(case_id, actor), actor))["html"]
+        return await form_result(request, actor, html, case_id=case_id, done=translator(PLUGIN, actor.locale)("Referred for counselling."), anchor="psych")
 
     @post("/referrals/{referral_id:int}/grade", media_type=MediaType.HTML, status_code=200)
-    async def grade(self, request: Request[Any, Any, Any], actor: Actor, referral_id: int) -> str:
-        form = await _form(request)
+    async def grade(self, request: Request[Any, Any, Any], actor: Actor, referral_id: int) -> Response[str]:
+        form = await form_values(request)
         ref = await services.referral(referral_id)
         error = ""
         try:
@@ -240,12 +231,14 @@ class PsychAdmin(Controller):
         except JiefenError as exc:
             error = _message(exc, actor)
         if services.is_counselling_side(actor, ref):
-            return await views.referral_page(referral_id, actor, _csrf(request), fragment=_htmx(request), error=error)
-        return (await views.panel(await get_case(ref["case_id"], actor), actor, error=error))["html"]
+            return await self._referral_after(request, actor, referral_id, error, "The grade was updated.")
+        html = (await views.panel(await get_case(ref["case_id"], actor), actor, error=error))["html"]
+        done = translator(PLUGIN, actor.locale)("The grade was updated.")
+        return await form_result(request, actor, html, case_id=ref["case_id"], error=error, done=done, anchor="psych")
 
     @post("/referrals/{referral_id:int}/override", media_type=MediaType.HTML, status_code=200)
-    async def override(self, request: Request[Any, Any, Any], actor: Actor, referral_id: int) -> str:
-        form = await _form(request)
+    async def override(self, request: Request[Any, Any, Any], actor: Actor, referral_id: int) -> Response[str]:
+        form = await form_values(request)
         ref = await services.referral(referral_id)
         case = await get_case(ref["case_id"], actor)
         error = ""
@@ -253,19 +246,29 @@ class PsychAdmin(Controller):
             await services.override_close(referral_id, actor, form.get("reason", ""))
         except JiefenError as exc:
             error = _message(exc, actor)
-        return (await views.panel(case, actor, error=error))["html"]
+        html = (await views.panel(case, actor, error=error))["html"]
+        done = translator(PLUGIN, actor.locale)("Closing is allowed.")
+        return await form_result(request, actor, html, case_id=case["id"], error=error, done=done, anchor="psych")
 
     @get("/queue", media_type=MediaType.HTML)
-    async def queue(self, request: Request[Any, Any, Any], actor: Actor) -> str:
-        return await views.queue_page(actor, _csrf(request))
+    async def queue(self, request: Request[Any, Any, Any], actor: Actor) -> Response[str]:
+        return await views.queue_page(request, actor)
 
     @get("/referrals/{referral_id:int}", media_type=MediaType.HTML)
-    async def referral(self, request: Request[Any, Any, Any], actor: Actor, referral_id: int) -> str:
-        return await views.referral_page(referral_id, actor, _csrf(request))
+    async def referral(self, request: Request[Any, Any, Any], actor: Actor, referral_id: int) -> Response[str]:
+        return await views.referral_page(request, referral_id, actor)
+
+    async def _referral_after(self, request: Request[Any, Any, Any], actor: Actor, referral_id: int, error: str, done: str) -> Response[str]:
+        """The counselling side's page: HTMX and errors get it again; a plain post that worked
+        goes back to it with a flash."""
+        if error or is_htmx(request):
+            return await views.referral_page(request, referral_id, actor, error=error)
+        url = f"/admin/plugins/psych/referrals/{referral_id}"
+        return await form_result(request, actor, "", back=url, done=translator(PLUGIN, actor.locale)(done))
 
     @post("/referrals/{referral_id:int}/sessions", media_type=MediaType.HTML, status_code=200)
-    async def session(self, request: Request[Any, Any, Any], actor: Actor, referral_id: int) -> str:
-        form = await _form(request)
+    async def session(self, request: Request[Any, Any, Any], actor: Actor, referral_id: int) -> Response[str]:
+        form = await form_values(request)
         error = ""
         try:
             await services.record_session(
@@ -276,21 +279,21 @@ class PsychAdmin(Controller):
             error = gettext("Give the date and time of the session.", actor.locale)
         except JiefenError as exc:
             error = _message(exc, actor)
-        return await views.referral_page(referral_id, actor, _csrf(request), fragment=_htmx(request), error=error)
+        return await self._referral_after(request, actor, referral_id, error, "The session was recorded.")
 
     @post("/referrals/{referral_id:int}/end", media_type=MediaType.HTML, status_code=200)
-    async def end(self, request: Request[Any, Any, Any], actor: Actor, referral_id: int) -> str:
-        form = await _form(request)
+    async def end(self, request: Request[Any, Any, Any], actor: Actor, referral_id: int) -> Response[str]:
+        form = await form_values(request)
         error = ""
         try:
             await services.end(referral_id, actor, result=form.get("result") or None, note=form.get("note", ""), keep_open=form.get("keep_open") == "1")
         except JiefenError as exc:
             error = _message(exc, actor)
-        return await views.referral_page(referral_id, actor, _csrf(request), fragment=_htmx(request), error=error)
+        return await self._referral_after(request, actor, referral_id, error, "Saved.")
 
     @post("/follow_ups/{follow_up_id:int}/done", media_type=MediaType.HTML, status_code=200)
-    async def follow_up_done(self, request: Request[Any, Any, Any], actor: Actor, follow_up_id: int) -> str:
-        form = await _form(request)
+    async def follow_up_done(self, request: Request[Any, Any, Any], actor: Actor, follow_up_id: int) -> Response[str]:
+        form = await form_values(request)
         from plugins.psych.tables import FollowUp
 
         row = await FollowUp.select(FollowUp.referral).where(FollowUp.id == follow_up_id).first()
@@ -301,7 +304,7 @@ class PsychAdmin(Controller):
             await services.complete_follow_up(follow_up_id, actor, form.get("notes", ""))
         except JiefenError as exc:
             error = _message(exc, actor)
-        return await views.referral_page(row["referral"], actor, _csrf(request), fragment=_htmx(request), error=error)
+        return await self._referral_after(request, actor, row["referral"], error, "The follow-up was recorded.")
 
 
 ROUTES = [PsychApi, PsychAdmin]

@@ -567,3 +567,19 @@ async def sessions_of(referral_ids: list[int]) -> list[dict[str, Any]]:
 
 async def gradings_of(referral_ids: list[int]) -> list[dict[str, Any]]:
     return await Grading.select().where(Grading.referral.is_in(referral_ids or [-1])).order_by(Grading.id)
+
+
+async def anonymise(case_id: int) -> int:
+    """Retention: the case's referrals keep their grades, dates and results; the notes, reasons
+    and consent remarks (the most private text in the system) go."""
+    referrals = Referral.select(Referral.id).where(Referral.case_id == case_id)
+    ids = [r["id"] for r in await referrals]
+    if not ids:
+        return 0
+    await Referral.update({
+        Referral.reason: "", Referral.consent_note: "", Referral.result_note: "", Referral.override_reason: "",
+    }).where(Referral.id.is_in(ids))
+    await Grading.update({Grading.reason: ""}).where(Grading.referral.is_in(ids))
+    await CounsellingSession.update({CounsellingSession.notes: ""}).where(CounsellingSession.referral.is_in(ids))
+    await FollowUp.update({FollowUp.notes: ""}).where(FollowUp.referral.is_in(ids))
+    return len(ids)

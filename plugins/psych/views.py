@@ -16,15 +16,22 @@ from core.cases.access import mask_name, mask_phone
 from core.cases.tables import Party
 from core.orgs.tables import Organisation
 from core.plugins import Actor, render_template
+from core.plugins.host import translator
+from core.plugins.web import page
 from plugins.psych import services
+from plugins.psych.services import PLUGIN
 from plugins.psych.tables import Counsellor, FollowUp, Grading, Referral
 
-GRADE_LABELS = {"green": "绿", "yellow": "黄", "red": "红"}
-STATUS_LABELS = {"open": "咨询中(调解暂停)", "beside": "咨询中(与调解并行)", "ended": "已结束"}
-RESULT_LABELS = {"improved": "情绪疏导有效", "stable": "情绪平稳", "medical": "转介专业医疗机构", "declined": "当事人拒绝继续", "other": "其他"}
-MODE_LABELS = {"in_person": "面谈", "phone": "电话", "video": "视频", "home_visit": "上门"}
-CONSENT_LABELS = {"written": "书面同意", "oral": "口头同意(已记录)", "guardian": "监护人同意"}
-SPECIALTY_LABELS = {"marriage_family": "婚姻家庭", "youth": "青少年", "crisis": "危机干预"}
+# English message ids, shown in the user's language through the plugin's catalogue (locale/).
+GRADE_LABELS = {"green": "Green", "yellow": "Yellow", "red": "Red"}
+STATUS_LABELS = {"open": "In counselling (mediation paused)", "beside": "In counselling (beside mediation)", "ended": "Ended"}
+RESULT_LABELS = {
+    "improved": "Counselling helped", "stable": "Stable", "medical": "Referred to a medical institution",
+    "declined": "The party declined to go on", "other": "Other",
+}
+MODE_LABELS = {"in_person": "In person", "phone": "By phone", "video": "Video", "home_visit": "Home visit"}
+CONSENT_LABELS = {"written": "Written consent", "oral": "Oral consent (recorded)", "guardian": "Guardian's consent"}
+SPECIALTY_LABELS = {"marriage_family": "Marriage and family", "youth": "Youth", "crisis": "Crisis intervention"}
 LABELS = {
     "grade": GRADE_LABELS, "status": STATUS_LABELS, "result": RESULT_LABELS, "mode": MODE_LABELS,
     "consent": CONSENT_LABELS, "specialty": SPECIALTY_LABELS,
@@ -161,41 +168,48 @@ def local(moment: Any, with_time: bool = False) -> str:
     return moment.astimezone(get_settings().zone).strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
 
 
-def _ctx(**extra: Any) -> dict[str, Any]:
-    return {"labels": LABELS, "local": local, **extra}
+def _ctx(actor: Actor, **extra: Any) -> dict[str, Any]:
+    _ = translator(PLUGIN, actor.locale)
+    labels = {kind: {code: _(text) for code, text in values.items()} for kind, values in LABELS.items()}
+    return {"labels": labels, "local": local, "_": _, "locale": actor.locale, **extra}
 
 
 async def panel(case: dict[str, Any], actor: Actor, *, form: str = "", error: str = "") -> dict[str, Any]:
     referrals = await for_case(case, actor)
     html = render_template(
         "psych/panel.html", **_ctx(
-            case=case, referrals=referrals, crisis=[r for r in referrals if r["status"] != "ended" and r["grade"] == "red"],
+            actor, case=case, referrals=referrals, crisis=[r for r in referrals if r["status"] != "ended" and r["grade"] == "red"],
             may_refer=services.may_refer(case, actor), may_grade=services.is_case_side(case, actor),
             may_override="supervisor" in actor.roles and actor.covers(case.get("org_path")),
             form=Markup(form), error=error,  # ``form`` is our own refer_form.html, already escaped
         )
     )
-    return {"id": "psych", "title": "心理咨询转介", "html": html}
+    return {"id": "psych", "title": translator(PLUGIN, actor.locale)("Counselling referral"), "html": html}
 
 
-async def refer_form(case: dict[str, Any], actor: Actor, error: str = "") -> str:
+async def refer_form(case: dict[str, Any], actor: Actor, error: str = "", values: dict[str, str] | None = None) -> str:
     parties = await Party.select(Party.id, Party.name, Party.kind, Party.role).where(Party.case == case["id"]).order_by(Party.id)
     people = [{**p, "name": p["name"] if p["kind"] == "company" else mask_name(p["name"])} for p in parties if p["kind"] == "person"]
     pool = await services.candidates(case)
     return render_template(
-        "psych/refer_form.html", **_ctx(case=case, parties=people, counsellors=pool, may_pause=case["state"] == "in_mediation", error=error)
+        "psych/refer_form.html", **_ctx(
+            actor, case=case, parties=people, counsellors=pool, may_pause=case["state"] == "in_mediation", error=error, values=values or {},
+        )
     )
 
 
-async def queue_page(actor: Actor, csrf: str) -> str:
-    return render_template("psych/queue.html", **_ctx(actor=actor, referrals=await queue(actor), csrf=csrf))
+async def queue_page(request: Any, actor: Actor) -> Any:
+    return await page(request, actor, "psych/queue.html", **_ctx(actor, referrals=await queue(actor)))
 
 
-async def referral_page(referral_id: int, actor: Actor, csrf: str, *, fragment: bool = False, error: str = "") -> str:
+async def referral_page(request: Any, referral_id: int, actor: Actor, *, error: str = "") -> Any:
+    """The whole page, or (HTMX) its ``main`` block; an error keeps the page, status 400."""
+    from core.plugins.web import is_htmx
+
     view = await for_counselling_side(referral_id, actor)
-    return render_template(
-        "psych/referral.html", **_ctx(actor=actor, r=view, csrf=csrf, fragment=fragment, error=error,
-                                      may_record="counsellor" in actor.roles)
+    return await page(
+        request, actor, "psych/referral.html", status=400 if error else 200,
+        **_ctx(actor, r=view, fragment=is_htmx(request), error=error, may_record="counsellor" in actor.roles),
     )
 
 
@@ -208,5 +222,5 @@ async def widget(organisation: dict[str, Any], actor: Actor) -> dict[str, Any]:
         Case.id.is_in([r["case_id"] for r in refs] or [-1]) & Case.org_path.like((organisation.get("path") or "") + "%")
     )}
     counts = {g: sum(1 for r in refs if r["case_id"] in inside and r["grade"] == g) for g in ("red", "yellow", "green")}
-    html = render_template("psych/widget.html", **_ctx(counts=counts))
-    return {"id": "psych", "title": "心理咨询转介", "html": html}
+    html = render_template("psych/widget.html", **_ctx(actor, counts=counts))
+    return {"id": "psych", "title": translator(PLUGIN, actor.locale)("Counselling referral"), "html": html}

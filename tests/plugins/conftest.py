@@ -93,6 +93,40 @@ async def drain() -> int:
     return await run()
 
 
+async def run_jobs() -> None:
+    """Drain until nothing is left (observers queue more jobs)."""
+    while await drain():
+        pass
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits() -> None:
+    """Each plugin test signs in several people; the login limit is per address and minute.
+    Autouse here and in the plugin folders' conftests, which import it."""
+    from core.ratelimit import reset_memory
+
+    reset_memory()
+
+
+async def case_in_mediation(api: Client, town: Town, **over: Any) -> tuple[dict[str, Any], Any]:
+    """A case accepted, dispatched to the town's first mediator and taken: (case, mediator's Api)."""
+    case = await api.new_case(town, **over)
+    desk = await api.login(town.users["window"])
+    await desk.act(case["id"], "accept", rights_notified=True, consent=True)
+    await desk.act(case["id"], "dispatch", mediator_id=town.mediators[0]["id"])
+    mediator = await api.login(town.mediators[0]["user"])
+    await mediator.act(case["id"], "take")
+    return case, mediator
+
+
+async def events(case_id: int) -> list[dict[str, Any]]:
+    from core.cases.tables import CaseEvent
+
+    return await CaseEvent.select(CaseEvent.name, CaseEvent.payload, CaseEvent.actor_label, CaseEvent.to_state).where(
+        CaseEvent.case == case_id
+    ).order_by(CaseEvent.seq).output(load_json=True)
+
+
 class Client:
     """Signs in and opens cases through an app (``make_client`` builds one after a test's
     plugins are registered, so their routes are mounted)."""

@@ -101,4 +101,4 @@ def test_scaffold_installs_and_passes_its_own_test(tmp_path: Path) -> None:
         cwd=package, env=env, capture_output=True, text=True, timeout=300,
     )
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "3 passed" in run.stdout
+    assert "4 passed" in run.stdout

@@ -77,8 +77,19 @@ async def test_elders_panel_end_to_end(elders: None, town: Any, make_client: Any
     vetoed = await mediator.act(cid, "fail", expect=409, advice="litigation")
     assert "elders_panel" in vetoed["detail"] and "评理团" in vetoed["detail"]
 
-    # The town turns the plugin off: routes 404, nothing on the case page.
+    # The navigation (hook admin_nav): mediators see the entry on every admin page, translated
+    # by the plugin's catalogue; a supervisor (not one of its roles) does not.
+    listing = (await mediator.get("/admin/cases")).text
+    assert '<a href="/admin/plugins/elders_panel/elders">评理团</a>' in listing
+    elders_page = await mediator.get("/admin/plugins/elders_panel/elders")
+    assert elders_page.status_code == 200 and "王老伯" in elders_page.text and "<h1>评理团</h1>" in elders_page.text
+    assert '<a href="/admin/plugins/elders_panel/elders" aria-current="page">' in elders_page.text  # the admin's own layout
+    supervisor = await client.login(town.users["supervisor"])
+    assert "/admin/plugins/elders_panel/elders" not in (await supervisor.get("/admin/cases")).text
+
+    # The town turns the plugin off: routes 404, nothing on the case page, no navigation entry.
     await switch("elders_panel", town.town, False)
+    assert "/admin/plugins/elders_panel/elders" not in (await mediator.get("/admin/cases")).text
     assert (await mediator.get(f"/api/v1/plugins/elders_panel/cases/{cid}")).status_code == 404
     assert (await mediator.get(f"/admin/plugins/elders_panel/cases/{cid}/panel")).status_code == 404
     shown = (await mediator.get(f"/api/v1/plugins/cases/{cid}")).json()

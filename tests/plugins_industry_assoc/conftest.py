@@ -9,17 +9,9 @@ import pytest
 
 from core.roster.tables import Mediator
 from tests.factories import Api, Town, application, make_org, make_user
-from tests.plugins.conftest import switch
+from tests.plugins.conftest import fresh_rate_limits, run_jobs, switch  # noqa: F401 (re-exported; the fixture is autouse)
 
 API = "/api/v1/plugins/industry_assoc"
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits() -> None:
-    # Each test signs in several people; the login limit is per client address and minute.
-    from core import ratelimit
-
-    ratelimit._memory.clear()
 
 
 @dataclass
@@ -67,8 +59,3 @@ async def case_in_mediation(town: Town, login: Any, **over: Any) -> tuple[int, A
     return cid, mediator
 
 
-async def run_jobs() -> None:
-    from core.jobs.runner import drain
-
-    while await drain():
-        pass

@@ -246,7 +246,7 @@ async def test_veto_cancel_and_switch(assoc: AssocTown, login: Any) -> None:
     assert "尚未答复" in closing["detail"]
     page = (await mediator.get(f"/api/v1/plugins/cases/{cid}")).json()
     [cancel] = [a for a in page["actions"] if a["plugin"] == "industry_assoc"]
-    html = await mediator.post(cancel["url"])
+    html = await mediator.post(cancel["url"], headers={"HX-Request": "true"})  # the button is an HTMX post
     assert html.status_code == 200 and "已撤回" in html.text
     assert (await _case(cid))["state"] == "in_mediation"
 

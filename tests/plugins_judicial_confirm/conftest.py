@@ -9,17 +9,10 @@ from typing import Any
 import pytest
 
 from tests.factories import Api, Town, application, make_org, make_user
-from tests.plugins.conftest import switch
+from tests.plugins.conftest import fresh_rate_limits, run_jobs, switch  # noqa: F401 (re-exported; the fixture is autouse)
 
 API = "/api/v1/plugins/judicial_confirm"
 TERMS = [{"obligor": "某某制衣厂", "obligee": "张三", "what": "支付拖欠工资", "amount": "36000.00", "how": "银行转账", "due_date": "2026-12-31"}]
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits() -> None:
-    from core import ratelimit
-
-    ratelimit._memory.clear()
 
 
 @dataclass
@@ -59,13 +52,6 @@ async def agreed_case(town: Town, login: Any, **over: Any) -> tuple[int, Api]:
     await mediator.act(cid, "agree", facts="被申请人拖欠申请人三个月工资。", matters="欠薪数额及支付期限。", responsibilities="被申请人负全部责任。", terms=TERMS)
     await run_jobs()
     return cid, mediator
-
-
-async def run_jobs() -> None:
-    from core.jobs.runner import drain
-
-    while await drain():
-        pass
 
 
 async def consent_all(api: Api, application: dict[str, Any]) -> dict[str, Any]:

@@ -10,14 +10,13 @@ from typing import Any
 import pytest
 
 from tests.factories import Town, make_org, make_user
-from tests.plugins.conftest import Client, switch
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits() -> None:
-    from core.ratelimit import reset_memory
-
-    reset_memory()
+from tests.plugins.conftest import (  # noqa: F401 (re-exported for the tests; the fixture is autouse)
+    Client,
+    case_in_mediation,
+    events,
+    fresh_rate_limits,
+    switch,
+)
 
 
 @dataclass
@@ -45,29 +44,11 @@ def api(client: Any) -> Client:
     return Client(client)
 
 
-async def case_in_mediation(api: Client, town: Town, **over: Any) -> tuple[dict[str, Any], Any]:
-    case = await api.new_case(town, **over)
-    desk = await api.login(town.users["window"])
-    await desk.act(case["id"], "accept", rights_notified=True, consent=True)
-    await desk.act(case["id"], "dispatch", mediator_id=town.mediators[0]["id"])
-    mediator = await api.login(town.mediators[0]["user"])
-    await mediator.act(case["id"], "take")
-    return case, mediator
-
-
 async def party_id(case_id: int, role: str = "applicant") -> int:
     from core.cases.tables import Party
 
     row = await Party.select(Party.id).where((Party.case == case_id) & (Party.role == role)).first()
     return row["id"]
-
-
-async def events(case_id: int) -> list[dict[str, Any]]:
-    from core.cases.tables import CaseEvent
-
-    return await CaseEvent.select(CaseEvent.name, CaseEvent.payload, CaseEvent.actor_label, CaseEvent.to_state).where(
-        CaseEvent.case == case_id
-    ).order_by(CaseEvent.seq).output(load_json=True)
 
 
 MIGRANT_WAGES = {"matter": "labour_pay", "exempt_category": "migrant_worker_wages"}

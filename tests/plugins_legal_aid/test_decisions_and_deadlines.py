@@ -134,7 +134,7 @@ async def test_admin_fragments_and_centre_pages(town: Any, api: Any) -> None:
     shown = (await mediator.get(f"/api/v1/plugins/cases/{cid}")).json()
     assert [a["label"] for a in shown["actions"] if a["plugin"] == "legal_aid"] == ["法律援助资格筛查"]
     assert 'id="legal-aid-panel"' in (await mediator.get(f"/admin/cases/{cid}")).text
-    form = await mediator.get(f"/admin/plugins/legal_aid/cases/{cid}/screen")
+    form = await mediator.get(f"/admin/plugins/legal_aid/cases/{cid}/screen", headers={"HX-Request": "true"})
     assert form.headers["hx-reswap"] == "outerHTML"
     assert form.status_code == 200 and 'id="legal-aid-screen"' in form.text and "2000" in form.text
     hx = {"HX-Request": "true"}

@@ -39,6 +39,12 @@ def template_dirs() -> list[Path]:
 
 
 @hookimpl
+def admin_nav(actor: Any) -> list[dict[str, Any]]:
+    # Shown to these roles, in towns where the plugin is on; the label is translated from locale/.
+    return [{"key": "elders", "label": "Elders' panels", "url": "/admin/plugins/elders_panel/elders", "roles": ["mediator", "window_staff"], "order": 45}]
+
+
+@hookimpl
 def case_actions(case: dict[str, Any], actor: Any) -> list[dict[str, Any]]:
     from elders_panel.services import may_invite
 

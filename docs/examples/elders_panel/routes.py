@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, MediaType, get, post
+from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.di import Provide
 
-from core.plugins import Actor, current_actor, get_case
+from core.plugins import Actor, current_actor, get_case, page
 from elders_panel import services
 
 
@@ -56,6 +56,11 @@ class ElderPanelAdmin(Controller):
     path = "/admin/plugins/elders_panel"
     include_in_schema = False
     dependencies = {"actor": Provide(current_actor)}
+
+    @get("/elders", media_type=MediaType.HTML)
+    async def elders_page(self, request: Request[Any, Any, Any], actor: Actor) -> Response[str]:
+        # The navigation's page: the admin's layout around the plugin's own template.
+        return await page(request, actor, "elders_panel/elders.html", elders=await services.elders_near(actor))
 
     @get("/cases/{case_id:int}/panel", media_type=MediaType.HTML)
     async def panel(self, actor: Actor, case_id: int) -> str:

@@ -45,6 +45,17 @@ async def elders_of(village_id: int | None) -> list[dict[str, Any]]:
     return await Elder.select().where((Elder.village_id == (village_id or -1)) & (Elder.active == True)).order_by(Elder.id)  # noqa: E712
 
 
+async def elders_near(actor: Actor) -> list[dict[str, Any]]:
+    """The active elders of the villages around the actor (under the parent of their
+    organisation: a committee's or a village's town), with their village's name."""
+    parent = (actor.org_path or "").rstrip("/").rsplit("/", 1)[0] + "/"
+    villages = {o["id"]: o["name"] for o in await Organisation.select(Organisation.id, Organisation.name).where(
+        Organisation.path.like(parent + "%")
+    )}
+    rows = await Elder.select().where(Elder.village_id.is_in(list(villages) or [-1]) & (Elder.active == True)).order_by(Elder.id)  # noqa: E712
+    return [{**row, "village": villages[row["village_id"]]} for row in rows]
+
+
 async def invitations(case_id: int) -> list[dict[str, Any]]:
     return await Invitation.select(
         *Invitation.all_columns(), Invitation.elder.name.as_alias("name"), Invitation.elder.title.as_alias("title"),
