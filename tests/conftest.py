@@ -78,6 +78,16 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_lookups() -> None:
+    """The per-process lookup cache and rate-limit windows must not carry one test's types,
+    rules or sign-ins into the next (every test's clients come from the same loopback address)."""
+    from core import lookups, ratelimit
+
+    lookups.invalidate()
+    ratelimit.reset_memory()
+
+
+@pytest.fixture(autouse=True)
 async def _fresh_outbox(database: None) -> None:
     """Jobs left pending by an earlier test belong to its town, not this one: mark them so
     this test's drain() runs only what it caused."""

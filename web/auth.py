@@ -26,8 +26,8 @@ LOGIN_LIMIT_PER_MINUTE = 30
 
 
 def safe_next(value: str | None) -> str:
-    """Only a path inside the admin: never an open redirect."""
-    if value and value.startswith("/admin") and not value.startswith("//") and "\\" not in value:
+    """Only a path inside the admin: never an open redirect, never a line break into a header."""
+    if value and value.startswith("/admin") and not value.startswith("//") and "\\" not in value and value.isprintable():
         return value
     return "/admin/"
 

@@ -17,6 +17,15 @@ from core.agreements.content import load_json
 from core.agreements.effects import snapshot_of
 from core.agreements.settings import document_settings
 from core.api.deps import current_actor
+from core.api.responses import (
+    AgreementDetail,
+    AgreementRevisions,
+    CaseFileExport,
+    IssuedDocuments,
+    SignatureStatus,
+    SignLink,
+    Verification,
+)
 from core.auth.service import require_scope
 from core.cases.service import get_case
 from core.cases.tables import Agreement
@@ -71,14 +80,14 @@ class AgreementController(Controller):
     dependencies = {"actor": Provide(current_actor)}
 
     @get("/cases/{case_id:int}/agreements", summary="The written agreement's revisions, newest first")
-    async def revisions(self, case_id: int, actor: Actor) -> dict[str, Any]:
+    async def revisions(self, case_id: int, actor: Actor) -> AgreementRevisions:
         require_scope(actor, "cases:read")
         await get_case(case_id, actor)
         rows = await Agreement.select().where(Agreement.case == case_id).order_by(Agreement.revision, ascending=False)
         return {"items": [agreement_view(r) for r in rows]}
 
     @get("/agreements/{agreement_id:int}", summary="One revision; a final one with its frozen content and signatures")
-    async def detail(self, agreement_id: int, actor: Actor) -> dict[str, Any]:
+    async def detail(self, agreement_id: int, actor: Actor) -> AgreementDetail:
         require_scope(actor, "cases:read")
         state = await signatures.status(agreement_id, actor)
         row = await Agreement.select().where(Agreement.id == agreement_id).first()
@@ -86,7 +95,8 @@ class AgreementController(Controller):
         return {**agreement_view(row), "content": snapshot["content"] if snapshot else None, "signatures": state}
 
     @get("/agreements/{agreement_id:int}/signatures", summary="Required and collected signatures")
-    async def signature_status(self, agreement_id: int, actor: Actor) -> dict[str, Any]:
+    async def signature_status(self, agreement_id: int, actor: Actor) -> SignatureStatus:
+        require_scope(actor, "cases:read")
         return await signatures.status(agreement_id, actor)
 
     @post("/agreements/{agreement_id:int}/signatures", summary="Add a party's or the mediator's signature", status_code=201)
@@ -108,7 +118,7 @@ class AgreementController(Controller):
         return await signatures.add_signature(agreement_id, actor, signer_key="seal", method="seal", image=None, origin=origin(request))
 
     @post("/agreements/{agreement_id:int}/sign-links", summary="A short-lived link (and QR code) for a party to sign", status_code=201)
-    async def make_link(self, agreement_id: int, data: SignLinkIn, actor: Actor) -> dict[str, Any]:
+    async def make_link(self, agreement_id: int, data: SignLinkIn, actor: Actor) -> SignLink:
         state = await signatures.status(agreement_id, actor)
         if actor.kind != "staff" or not actor.roles & signatures.CAPTURE_ROLES:
             raise Forbidden()
@@ -119,6 +129,7 @@ class AgreementController(Controller):
 
     @get("/organisations/{org_id:int}/seal", summary="The committee's seal (whether set, its hash)")
     async def seal(self, org_id: int, actor: Actor) -> dict[str, Any]:
+        require_scope(actor, "cases:read")
         await seals.committee(org_id, actor)
         return await seals.seal_info(org_id)
 
@@ -128,6 +139,7 @@ class AgreementController(Controller):
 
     @get("/organisations/{org_id:int}/seal.png", summary="The committee's seal image", media_type="image/png")
     async def seal_image(self, org_id: int, actor: Actor) -> Response[bytes]:
+        require_scope(actor, "cases:read")
         await seals.committee(org_id, actor)
         row = await seals.seal_row(org_id)
         if row is None:
@@ -141,7 +153,7 @@ class DocumentController(Controller):
     dependencies = {"actor": Provide(current_actor)}
 
     @get("/cases/{case_id:int}/documents", summary="Documents issued for a case")
-    async def list_documents(self, case_id: int, actor: Actor) -> dict[str, Any]:
+    async def list_documents(self, case_id: int, actor: Actor) -> IssuedDocuments:
         return {"items": await documents.list_for_case(case_id, actor)}
 
     @get("/documents/{document_id:int}", summary="Download a signed document (copy=archive for the PDF/A copy)", media_type="application/pdf")
@@ -153,11 +165,11 @@ class DocumentController(Controller):
         })
 
     @post("/cases/{case_id:int}/case-file", summary="Start building the case file (卷宗); poll its status", status_code=202)
-    async def case_file(self, case_id: int, actor: Actor) -> dict[str, Any]:
+    async def case_file(self, case_id: int, actor: Actor) -> CaseFileExport:
         return await documents.request_case_file(case_id, actor)
 
     @get("/case-files/{export_id:int}", summary="Status of a case-file export")
-    async def case_file_status(self, export_id: int, actor: Actor) -> dict[str, Any]:
+    async def case_file_status(self, export_id: int, actor: Actor) -> CaseFileExport:
         return await documents.export_status(export_id, actor)
 
 
@@ -188,12 +200,12 @@ class VerifyApi(Controller):
     tags = ["public"]
 
     @get("/{code:str}", summary="Verify a document by its code (no login)")
-    async def by_code(self, code: str, request: Request[Any, Any, Any]) -> dict[str, Any]:
+    async def by_code(self, code: str, request: Request[Any, Any, Any]) -> Verification:
         await limit_verify(request)
         return await verification.by_code(code)
 
     @post("/", summary="Verify an uploaded PDF (multipart field file, or application/pdf body; no login)", status_code=200)
-    async def by_file(self, request: Request[Any, Any, Any]) -> dict[str, Any]:
+    async def by_file(self, request: Request[Any, Any, Any]) -> Verification:
         await limit_verify(request)
         return await verification.by_file(await read_upload(request))
 

@@ -15,8 +15,10 @@ from core import db
 from core.api.auth import AuthController
 from core.api.cases import ACTION_HANDLERS, CaseController
 from core.api.evidence import EvidenceController
-from core.api.problems import EXCEPTION_HANDLERS
+from core.api.headers import SecurityHeaders
+from core.api.problems import EXCEPTION_HANDLERS, document_problems
 from core.api.public import PublicController
+from core.api.textguard import TextGuard
 from core.jobs import runner
 from core.settings import get_settings
 
@@ -54,7 +56,7 @@ async def healthz() -> dict[str, Any]:
 
 
 # Areas that add routes expose ``ROUTES`` (a list of handlers/controllers) in one of these modules.
-ROUTE_MODULES: list[str] = ["core.plugins.api", "core.notifications.api", "core.deadlines.api", "core.reports.api", "web.routes", "core.parties.routes", "core.integrations.routes", "core.agreements.routes"]
+ROUTE_MODULES: list[str] = ["core.api.health", "core.plugins.api", "core.notifications.api", "core.deadlines.api", "core.reports.api", "web.routes", "core.parties.routes", "core.integrations.routes", "core.agreements.routes"]
 
 
 def _area_routes() -> list[Any]:
@@ -78,7 +80,7 @@ def create_app(*, run_jobs: bool = True) -> Litestar:
 
     from web import template_config as admin_templates
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             root, healthz, CaseController, *ACTION_HANDLERS, PublicController, AuthController, EvidenceController,
             *_area_routes(), *plugin_web.plugin_routers(), *plugin_web.static_routers(),
@@ -91,4 +93,7 @@ def create_app(*, run_jobs: bool = True) -> Litestar:
         state=State({"run_jobs": run_jobs}),
         template_config=admin_templates(),
         plugins=[HTMXPlugin()],
+        middleware=[SecurityHeaders(), TextGuard()],
     )
+    document_problems(app)
+    return app

@@ -4,15 +4,26 @@ import dataclasses
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
-from litestar.di import Provide
-from litestar.params import Parameter
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from core.actors import Actor
 from core.api.deps import current_actor
+from core.api.responses import (
+    ActionResult,
+    CaseDetail,
+    CasePage,
+    ChainReport,
+    Duplicates,
+    RevealedParty,
+    StaffCaseCreated,
+    Suggestions,
+    Timeline,
+)
 from core.audit.tables import AccessLog
 from core.auth.service import require_scope
 from core.cases import schemas as s
-from core.cases.access import may_reveal, visible_filter
+from core.cases.access import handles_filter, may_reveal, restricted, visible_filter
 from core.cases.dispatch import suggest_mediators
 from core.cases.lifecycle import TABLE, Transition, transition
 from core.cases.service import create_case, get_case, likely_duplicates
@@ -30,7 +41,7 @@ class CaseController(Controller):
     dependencies = {"actor": Provide(current_actor)}
 
     @post("/", summary="Register a case from any channel", status_code=201)
-    async def create(self, data: s.CaseIn, actor: Actor, request: Request[Any, Any, Any]) -> dict[str, Any]:
+    async def create(self, data: JSONBody[s.CaseIn], actor: NamedDependency[Actor], request: Request[Any, Any, Any]) -> StaffCaseCreated:
         require_scope(actor, "cases:create")
         key = request.headers.get("idempotency-key")
         result = await create_case(data, actor, idempotency=(actor.label, key) if key else None)
@@ -41,12 +52,13 @@ class CaseController(Controller):
 
     @get("/", summary="List cases in your organisation's subtree")
     async def list_cases(
-        self, actor: Actor,
-        state_filter: Annotated[str | None, Parameter(query="state")] = None, dispute_type: str | None = None, risk_level: str | None = None,
-        channel: str | None = None, organisation_id: int | None = None, assignee_id: int | None = None,
-        mine: bool = False, overdue: bool = False, q: str | None = None, cursor: str | None = None,
-        limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
-    ) -> dict[str, Any]:
+        self, actor: NamedDependency[Actor],
+        state_filter: Annotated[str | None, QueryParameter(name="state")] = None, dispute_type: FromQuery[str | None] = None,
+        risk_level: FromQuery[str | None] = None, channel: FromQuery[str | None] = None, organisation_id: FromQuery[int | None] = None,
+        assignee_id: FromQuery[int | None] = None, mine: FromQuery[bool] = False, overdue: FromQuery[bool] = False,
+        q: FromQuery[str | None] = None, cursor: FromQuery[str | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+    ) -> CasePage:
         require_scope(actor, "cases:read")
         from datetime import UTC, datetime
 
@@ -78,7 +90,8 @@ class CaseController(Controller):
             party_cases = {r["case"] for r in await Party.select(Party.case).where((Party.phone == term) | (Party.name == term))}
             matches = Case.number == term
             if party_cases:
-                matches = matches | Case.id.is_in(sorted(party_cases))
+                # A person's name or phone must not reveal that they are party to a sensitive case.
+                matches = matches | (Case.id.is_in(sorted(party_cases)) & handles_filter(actor))
             where &= matches
         if cursor:
             where &= Case.id < decode_cursor(cursor)
@@ -86,22 +99,29 @@ class CaseController(Controller):
         more = len(rows) > limit
         rows = rows[:limit]
         return {
-            "items": [case_summary(r, actor.locale) for r in rows],
+            "items": [case_summary(r, actor.locale, masked=restricted(actor, r)) for r in rows],
             "next_cursor": encode_cursor(rows[-1]["id"]) if more else None,
         }
 
     @get("/{case_id:int}", summary="One case, parties masked")
-    async def detail(self, case_id: int, actor: Actor) -> dict[str, Any]:
+    async def detail(self, case_id: FromPath[int], actor: NamedDependency[Actor]) -> CaseDetail:
         require_scope(actor, "cases:read")
+        from core.privacy.sensitive import view_label
+
         case = await get_case(case_id, actor)
-        await _log_view(actor, case_id, None, "case.detail")
+        await _log_view(actor, case_id, None, view_label(actor, case))
         return await case_detail(case, actor)
 
     @get("/{case_id:int}/timeline", summary="The case's events, oldest first")
-    async def timeline(self, case_id: int, actor: Actor) -> dict[str, Any]:
+    async def timeline(self, case_id: FromPath[int], actor: NamedDependency[Actor]) -> Timeline:
+        from core.privacy.sensitive import mask_payload
+
         require_scope(actor, "cases:read")
-        await get_case(case_id, actor)
+        case = await get_case(case_id, actor)
         events = await load_events(case_id)
+        if restricted(actor, case):
+            for e in events:
+                e["payload"] = mask_payload(e["payload"])
         return {
             "items": [
                 {
@@ -114,20 +134,20 @@ class CaseController(Controller):
         }
 
     @get("/{case_id:int}/audit", summary="Verify the timeline's hash chain")
-    async def audit(self, case_id: int, actor: Actor) -> dict[str, Any]:
+    async def audit(self, case_id: FromPath[int], actor: NamedDependency[Actor]) -> ChainReport:
         require_scope(actor, "cases:read")
         await get_case(case_id, actor)
         report = await verify_chain(case_id)
         return dataclasses.asdict(report)
 
     @get("/{case_id:int}/suggestions", summary="Ranked mediators for this case, with reasons")
-    async def suggestions(self, case_id: int, actor: Actor) -> dict[str, Any]:
+    async def suggestions(self, case_id: FromPath[int], actor: NamedDependency[Actor]) -> Suggestions:
         require_scope(actor, "cases:read")
         case = await get_case(case_id, actor)
         return {"items": await suggest_mediators(case)}
 
     @get("/{case_id:int}/duplicates", summary="Likely duplicates and the parties' earlier cases")
-    async def duplicates(self, case_id: int, actor: Actor) -> dict[str, Any]:
+    async def duplicates(self, case_id: FromPath[int], actor: NamedDependency[Actor]) -> Duplicates:
         require_scope(actor, "cases:read")
         case = await get_case(case_id, actor)
         parties = await Party.select(Party.phone, Party.id_number).where(Party.case == case_id)
@@ -135,7 +155,7 @@ class CaseController(Controller):
         return {"items": [{"id": r["id"], "number": r["number"], "state": r["state"], "dispute_type": r["dispute_type"], "same_type": r["same_type"], "submitted_at": r["submitted_at"]} for r in rows]}
 
     @post("/{case_id:int}/parties/{party_id:int}/reveal", summary="Show a party's full phone and ID number (recorded)", status_code=200)
-    async def reveal(self, case_id: int, party_id: int, actor: Actor, request: Request[Any, Any, Any]) -> dict[str, Any]:
+    async def reveal(self, case_id: FromPath[int], party_id: FromPath[int], actor: NamedDependency[Actor], request: Request[Any, Any, Any]) -> RevealedParty:
         case = await get_case(case_id, actor)
         if not may_reveal(actor, case):
             raise Forbidden()
@@ -153,7 +173,7 @@ async def _log_view(actor: Actor, case_id: int, party_id: int | None, what: str,
 
 
 def _action_handler(t: Transition) -> Any:
-    async def handler(case_id: int, data: Any, actor: Actor) -> dict[str, Any]:
+    async def handler(case_id: int, data: Any, actor: Actor) -> ActionResult:
         require_scope(actor, f"cases:{t.event}")
         event = await transition(case_id, t.event, actor, data)
         # No visibility check here: the actor just acted on the case, and some actions (escalate,
@@ -161,7 +181,7 @@ def _action_handler(t: Transition) -> Any:
         case = await Case.select().where(Case.id == case_id).first()
         return {"event": {k: event[k] for k in ("seq", "name", "from_state", "to_state", "at", "payload")}, "case": case_summary(case, actor.locale)}
 
-    handler.__annotations__ = {"case_id": int, "data": t.data, "actor": Actor, "return": dict[str, Any]}
+    handler.__annotations__ = {"case_id": FromPath[int], "data": JSONBody[t.data], "actor": NamedDependency[Actor], "return": ActionResult}
     handler.__name__ = f"action_{t.event}"
     handler.__qualname__ = handler.__name__
     return post(

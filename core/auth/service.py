@@ -32,15 +32,38 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+# Failed sign-ins for names that are not (active) accounts, so that they lock like real ones and
+# the answers do not tell which names exist. Per process, bounded; {name digest: (count, until)}.
+_unknown_failures: dict[str, tuple[int, datetime | None]] = {}
+
+
+def _locked(until: datetime, now: datetime) -> RateLimited:
+    minutes = max(1, int((until - now).total_seconds() // 60) + 1)
+    return RateLimited("Too many failed sign-ins. Try again after {minutes} minutes.", minutes=minutes)
+
+
+def _unknown_name_failed(username: str, now: datetime) -> None:
+    key = token_digest(username)
+    count, until = _unknown_failures.get(key, (0, None))
+    if until and until > now:
+        raise _locked(until, now)
+    count += 1
+    if len(_unknown_failures) > 10_000:
+        _unknown_failures.clear()
+    _unknown_failures[key] = (0, now + LOCKOUT) if count >= MAX_FAILED_LOGINS else (count, None)
+    raise Unauthorized("Wrong user name or password.")
+
+
 async def authenticate(username: str, password: str) -> dict[str, Any]:
     user = await StaffUser.select().where(StaffUser.username == username).first()
     now = datetime.now(UTC)
     if user is None or not user["active"]:
+        # Same work and same answers as for a real account: one hash check, then a lockout.
         _verify(_DUMMY_HASH, password)
-        raise Unauthorized("Wrong user name or password.")
+        _unknown_name_failed(username, now)
     if user["locked_until"] and user["locked_until"] > now:
-        minutes = max(1, int((user["locked_until"] - now).total_seconds() // 60) + 1)
-        raise RateLimited("Too many failed sign-ins. Try again after {minutes} minutes.", minutes=minutes)
+        _verify(_DUMMY_HASH, password)
+        raise _locked(user["locked_until"], now)
     if not _verify(user["password_hash"], password):
         failed = user["failed_logins"] + 1
         locked = now + LOCKOUT if failed >= MAX_FAILED_LOGINS else None

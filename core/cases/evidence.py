@@ -25,11 +25,21 @@ ALLOWED_TYPES = {
 UPLOAD_ROLES = frozenset({"window_staff", "mediator", "handler", "supervisor", "grid_worker", "party"})
 
 
+# Device names that Windows will not save a file as, whatever the extension (CON.png, aux).
+WINDOWS_RESERVED = frozenset({"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))})
+
+
 def safe_filename(name: str) -> str:
-    """Keep letters (Chinese too), digits, dot, dash and underscore; no path parts survive."""
+    """Keep letters (Chinese too), digits, dot, dash and underscore; no path parts survive.
+    A long name is cut in its stem so that its extension stays."""
     name = unicodedata.normalize("NFC", name or "").replace("\\", "/").split("/")[-1]
     name = re.sub(r"[^\w.\-]+", "_", name).strip("._") or "file"
-    return name[:120]
+    if name.split(".")[0].upper() in WINDOWS_RESERVED:
+        name = "_" + name
+    stem, dot, ext = name.rpartition(".")
+    if len(name) > 120:
+        name = f"{stem[:100]}.{ext[:19]}" if dot and stem else name[:120]
+    return name
 
 
 def sniff(content: bytes) -> str:

@@ -19,13 +19,15 @@ from core.errors import Forbidden, NotFound, ValidationFailed
 from core.orgs.tables import Organisation
 from core.ratelimit import hit
 
-OWN_SCOPES = ("cases:create", "cases:read", "open311:create", "open311:read", "webhooks:read", "webhooks:replay")
+OWN_SCOPES = ("cases:create", "cases:read", "reports:read", "open311:create", "open311:read", "webhooks:read", "webhooks:replay")
 KEY_ROLES = frozenset({"grid_worker", "window_staff", "mediator", "handler"})
 _limits: dict[int, tuple[float, int]] = {}
 
 
 def known_scopes() -> set[str]:
-    return {*OWN_SCOPES, *(f"cases:{event}" for event in TRANSITIONS), "*"}
+    from core.plugins.manager import plugin_names
+
+    return {*OWN_SCOPES, *(f"cases:{event}" for event in TRANSITIONS), *(f"plugins:{name}" for name in plugin_names()), "*"}
 
 
 class KeyIn(Struct, kw_only=True, forbid_unknown_fields=True):

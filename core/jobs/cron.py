@@ -39,6 +39,7 @@ class CronEntry:
 
 CORE_ENTRIES = (
     CronEntry("deadline_ladder", "deadline_ladder"),  # every minute
+    CronEntry("fold_case_counts", "fold_case_counts"),  # every minute: keeps the count deltas short
     # Reports catch up on any missing period, so an hourly run also heals a day the worker was down.
     CronEntry("reports", "compute_due_reports", minute=frozenset({20})),
     CronEntry("purge_outbox", "purge_outbox", minute=frozenset({50}), hour=frozenset({3})),
@@ -54,8 +55,11 @@ def _as_set(value: Any) -> frozenset[int] | None:
 def entries() -> list[CronEntry]:
     """The core's entries and the plugins' (hook ``cron_jobs``)."""
     from core.plugins.manager import get_manager
+    from core.privacy.settings import privacy_settings
 
     found = list(CORE_ENTRIES)
+    if privacy_settings().retention_nightly:
+        found.append(CronEntry("retention", "retention_run", minute=frozenset({30}), hour=frozenset({2})))
     for contributed in get_manager().hook.cron_jobs():
         for item in contributed or []:
             found.append(

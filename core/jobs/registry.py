@@ -22,7 +22,7 @@ def job(name: str) -> Callable[[JobFunction], JobFunction]:
 
 
 # Modules whose import registers core jobs; plugins add theirs through the ``jobs`` hook.
-JOB_MODULES = ("core.notifications.jobs", "core.reports.jobs", "core.jobs.ladder", "core.jobs.cron", "core.integrations.jobs")
+JOB_MODULES = ("core.notifications.jobs", "core.reports.jobs", "core.jobs.ladder", "core.jobs.cron", "core.integrations.jobs", "core.privacy.jobs")
 _loaded = False
 
 

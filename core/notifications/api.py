@@ -105,7 +105,7 @@ class NotificationController(Controller):
         return await service.town_settings(org["path"])
 
 
-@get("/api/v1/notifications/ics/{token:str}", summary="A session's calendar file (signed link from a message)", tags=["notifications"])
+@get("/api/v1/notifications/ics/{token:str}", summary="A session's calendar file (signed link from a message)", tags=["notifications"], media_type="text/calendar")
 async def session_calendar(token: str) -> Response[bytes]:
     from core.cases.tables import Case, MediationSession
     from core.notifications.ics import session_from_token, session_ics
@@ -116,7 +116,7 @@ async def session_calendar(token: str) -> Response[bytes]:
         raise NotFound()
     case = await Case.select(Case.number).where(Case.id == session["case"]).first()
     body = session_ics(session, case, f"调解会 {case['number']}", session["place"] or "")
-    return Response(body, media_type="text/calendar; charset=utf-8", headers={"Content-Disposition": 'attachment; filename="session.ics"'})
+    return Response(body, media_type="text/calendar", headers={"Content-Disposition": 'attachment; filename="session.ics"'})
 
 
 ROUTES = [NotificationController, session_calendar]

@@ -14,6 +14,7 @@ from msgspec import Meta, Struct
 
 from core.actors import Actor
 from core.api.deps import current_actor
+from core.api.responses import LabelledTypes, MediatorCards, NamedList
 from core.errors import Forbidden, NotFound
 from core.parties import apply, feedback, roster, signing, tracking
 from core.parties.auth import bearer, client_ip, party_context, throttle
@@ -45,22 +46,22 @@ class PartyController(Controller):
     tags = ["party"]
 
     @get("/centres", summary="Mediation centres one can apply to")
-    async def centres(self) -> dict[str, Any]:
+    async def centres(self) -> NamedList:
         return {"items": [{"id": c["id"], "name": c["name"]} for c in await roster.centres()]}
 
     @get("/dispute-types", summary="Dispute types")
-    async def dispute_types(self, lang: str = "zh_CN") -> dict[str, Any]:
+    async def dispute_types(self, lang: str = "zh_CN") -> LabelledTypes:
         return {"items": await roster.dispute_types(lang)}
 
     @get("/centres/{centre_id:int}/mediators", summary="Mediator cards to choose from (点单): specialties, organisation, grade, rating, load")
-    async def mediators(self, centre_id: int, lang: str = "zh_CN") -> dict[str, Any]:
+    async def mediators(self, centre_id: int, lang: str = "zh_CN") -> MediatorCards:
         centre = await roster.centre(centre_id)
         if centre is None:
             raise NotFound("Unknown organisation.")
         return {"items": await roster.mediator_cards(centre, lang)}
 
     @get("/centres/{centre_id:int}/places", summary="Villages and communities under a centre")
-    async def places(self, centre_id: int) -> dict[str, Any]:
+    async def places(self, centre_id: int) -> NamedList:
         centre = await roster.centre(centre_id)
         if centre is None:
             raise NotFound("Unknown organisation.")
@@ -101,7 +102,7 @@ class PartyController(Controller):
     @get("/case/sessions/{session_id:int}/ics", summary="A session as an iCalendar file", media_type="text/calendar")
     async def ics(self, session_id: int, request: Request[Any, Any, Any]) -> Response[bytes]:
         body = await feedback.session_ics(await party_context(request), session_id)
-        return Response(body, media_type="text/calendar; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="session-{session_id}.ics"'})
+        return Response(body, media_type="text/calendar", headers={"Content-Disposition": f'attachment; filename="session-{session_id}.ics"'})
 
     @post("/case/evidence", summary="Add photos (multipart, field `photos`)", status_code=201)
     async def evidence(

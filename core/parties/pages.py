@@ -178,7 +178,7 @@ class TrackPages(Controller):
         if ctx is None:
             return Redirect(f"/track/{token}", status_code=303)
         body = await feedback.session_ics(ctx, session_id)
-        return Response(body, media_type="text/calendar; charset=utf-8", headers={**HEADERS, "Content-Disposition": f'attachment; filename="session-{session_id}.ics"'})
+        return Response(body, media_type="text/calendar", headers={**HEADERS, "Content-Disposition": f'attachment; filename="session-{session_id}.ics"'})
 
     @get("/agreement.pdf")
     async def pdf(self, request: Request[Any, Any, Any], token: str) -> Response[Any]:

@@ -3,6 +3,7 @@ party sessions a fresh code opens."""
 
 from __future__ import annotations
 
+import hmac
 import re
 import secrets
 from dataclasses import dataclass
@@ -116,7 +117,7 @@ async def context_for(session_token: str | None, *, link_token: str | None = Non
         return None
     if row["expires_at"] <= datetime.now(UTC):
         return None
-    if link_token is not None and token_digest(link_token) != row["link_digest"]:
+    if link_token is not None and not hmac.compare_digest(token_digest(link_token), row["link_digest"] or ""):
         return None
     return PartyContext(
         case_id=row["case"], party_id=row["party"], link_id=row["link"], session_id=row["id"],

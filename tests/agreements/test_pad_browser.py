@@ -54,19 +54,19 @@ async def test_party_signs_on_a_phone(town, login, app):
             await canvas.scroll_into_view_if_needed()
             box = await canvas.bounding_box()
             await page.locator("[data-submit]").click()
-            await page.wait_for_function("document.querySelector('.msg').textContent.includes('请先签名')")
+            await page.locator(".msg", has_text="请先签名").wait_for()  # no eval: the page's CSP forbids it
             await page.mouse.move(box["x"] + 30, box["y"] + box["height"] / 2)
             await page.mouse.down()
             for i in range(1, 40):
                 await page.mouse.move(box["x"] + 30 + i * 7, box["y"] + box["height"] / 2 + (25 if i % 2 else -25))
             await page.mouse.up()
             await page.locator("[data-submit]").click()
-            await page.wait_for_function("document.querySelector('.msg').textContent.includes('勾选')")
+            await page.locator(".msg", has_text="勾选").wait_for()
             await page.locator("[data-consent]").check()
             SHOTS.mkdir(parents=True, exist_ok=True)
             await page.screenshot(path=str(SHOTS / "sign-pad-phone.png"), full_page=True)
             await page.locator("[data-submit]").click()
-            await page.wait_for_function("document.querySelector('.msg').textContent.includes('签署成功')", timeout=15000)
+            await page.locator(".msg", has_text="签署成功").wait_for(timeout=15000)
             await browser.close()
     finally:
         server.should_exit = True

@@ -37,6 +37,7 @@ from core.cases.lifecycle import FINAL, STATES, allowed_events
 from core.cases.tables import RISK_LEVELS, Case, CaseEvent, Deadline
 from core.db import engine, is_sqlite
 from core.orgs.tables import Organisation
+from core.reports.counts import org_id_of, subtree_counts
 from core.settings import get_settings
 
 PERIODS = ("30d", "90d", "year", "all")
@@ -152,30 +153,51 @@ async def dashboard_figures(
     since = period_start(period, now)
     d = Dashboard(org_path=org_path or actor.org_path, period=period, since=since, now=now)
     where = scope_where(actor, org_path).querystring
-    await _snapshot(d, where)
+    await _snapshot(d, where, _counted_org(actor, org_path))
     await _window(d, where)
     await _daily(d, where)
     await _hot_spots(d, where, actor)
     return d
 
 
-async def _snapshot(d: Dashboard, where: QueryString) -> None:
-    rows = await _run(
-        "SELECT state, dispute_type, risk_level, COUNT(*) AS n,"
-        " SUM(CASE WHEN next_due_at IS NOT NULL AND next_due_at < {} THEN 1 ELSE 0 END) AS overdue"
-        " FROM dispute_case WHERE {} AND state IN {} GROUP BY state, dispute_type, risk_level",
-        d.now, where, _in(OPEN_STATES),
+def _counted_org(actor: Actor, org_path: str | None) -> int | None:
+    """The organisation whose subtree is exactly the dashboard's scope, when there is one: then
+    the open counts come from the kept case counts (core/reports/counts.py), not a GROUP BY."""
+    if actor.is_system or actor.kind == "party" or not actor.org_path:
+        return None
+    path = org_path or actor.org_path
+    if path.startswith(actor.org_path):
+        return org_id_of(path)
+    if actor.org_path.startswith(path):
+        return org_id_of(actor.org_path)
+    return None  # two unrelated subtrees: a case may lie in both, count it live
+
+
+async def _snapshot(d: Dashboard, where: QueryString, org_id: int | None = None) -> None:
+    if org_id is None:
+        rows = await _run(
+            "SELECT state, dispute_type, risk_level, COUNT(*) AS n FROM dispute_case WHERE {} AND state IN {}"
+            " GROUP BY state, dispute_type, risk_level",
+            where, _in(OPEN_STATES),
+        )
+    else:
+        rows = [r for r in await subtree_counts(org_id) if r["state"] in OPEN_STATES]
+    # Overdue depends on the clock, so it is counted live: few cases have a running deadline
+    # that has passed, and the partial index dispute_case_overdue holds just those columns.
+    late = await _run(
+        "SELECT state, COUNT(*) AS n FROM dispute_case WHERE {} AND state IN {}"
+        " AND next_due_at IS NOT NULL AND next_due_at < {} GROUP BY state",
+        where, _in(OPEN_STATES), d.now,
     )
     states: Counter[str] = Counter()
     types: Counter[str] = Counter()
     risks: Counter[str] = Counter()
-    overdue: Counter[str] = Counter()
+    overdue: Counter[str] = Counter({r["state"]: _int(r["n"]) for r in late})
     for r in rows:
         n = _int(r["n"])
         states[r["state"]] += n
         types[r["dispute_type"]] += n
         risks[r["risk_level"]] += n
-        overdue[r["state"]] += _int(r["overdue"])
     d.open = sum(states.values())
     d.overdue = sum(overdue.values())
     d.high_risk_open = risks["high"]

@@ -212,6 +212,18 @@ def _local(value: Any) -> str:
     return value.astimezone(get_settings().zone).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
+# A cell starting with one of these is a formula to Excel or LibreOffice (OWASP "CSV injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def safe_cell(value: Any) -> Any:
+    """Names come from people (an organisation, a dispute type's label): one that would start a
+    formula gets a leading apostrophe, so the sheet shows it as text and never runs it."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def to_csv(tables: list[dict[str, Any]], about: list[list[str]], _: Any) -> bytes:
     """One long table (group, item, this period, previous period, change, note) so that every
     row stands alone when filtered in Excel. UTF-8 with a BOM: Excel then reads the Chinese."""
@@ -220,9 +232,9 @@ def to_csv(tables: list[dict[str, Any]], about: list[list[str]], _: Any) -> byte
     writer.writerow([_("Group"), *tables[0]["header"]])
     for table in tables:
         for row, kind in zip(table["rows"], table["kinds"], strict=True):
-            writer.writerow([table["name"], row[0], fmt(row[1], kind), fmt(row[2], kind), *row[3:]])
+            writer.writerow([safe_cell(table["name"]), safe_cell(row[0]), fmt(row[1], kind), fmt(row[2], kind), row[3], safe_cell(row[4])])
     for key, value in about:
-        writer.writerow([_("About"), key, value, "", "", ""])
+        writer.writerow([_("About"), safe_cell(key), safe_cell(value), "", "", ""])
     return "\ufeff".encode() + out.getvalue().encode("utf-8")
 
 
@@ -239,7 +251,7 @@ def to_xlsx(tables: list[dict[str, Any]], about: list[list[str]], _: Any) -> byt
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for row, kind in zip(table["rows"], table["kinds"], strict=True):
-            sheet.append(row)
+            sheet.append([safe_cell(row[0]), row[1], row[2], row[3], safe_cell(row[4])])
             for cell in sheet[sheet.max_row][1:3]:
                 cell.number_format = {"rate": "0.0%", "hours": "0.0"}.get(kind, "General")
         for col, width in zip("ABCDE", (30, 12, 12, 12, 28), strict=True):
@@ -247,7 +259,7 @@ def to_xlsx(tables: list[dict[str, Any]], about: list[list[str]], _: Any) -> byt
         sheet.freeze_panes = "A2"
     info = book.create_sheet(_sheet_name(_("About")))
     for row in about:
-        info.append(row)
+        info.append([safe_cell(v) for v in row])
     info.column_dimensions["A"].width = 30
     info.column_dimensions["B"].width = 50
     buffer = io.BytesIO()
