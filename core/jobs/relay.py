@@ -137,8 +137,10 @@ async def _loop() -> None:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            if not down:
-                log.warning("cannot hand jobs to Redis (%s); they wait in the outbox", exc)
+            # Said once when it starts, then again whenever the backoff is at its ceiling, so a
+            # relay that keeps failing (not only one whose Redis is down) shows in the log.
+            if not down or delay >= 30.0:
+                log.warning("cannot hand jobs to Redis (%s: %s); they wait in the outbox", type(exc).__name__, exc)
             delay, down = min(delay * 2, 30.0), True
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(_wake.wait(), timeout=delay)
