@@ -651,7 +651,9 @@ class SqliteLoader:
     async def drop_indexes(self) -> None:
         # The case-count triggers would write ~4 delta rows per case; the counts are rebuilt
         # in one pass at the end instead (PostgreSQL's COPY runs with triggers off anyway).
-        for trigger in ("case_count_insert", "case_count_delete", "case_count_update"):
+        from core.reports.day_figures import SQLITE_TRIGGERS
+
+        for trigger in ("case_count_insert", "case_count_delete", "case_count_update", *SQLITE_TRIGGERS):
             self.db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
 
     async def rebuild_indexes(self) -> float:
@@ -827,12 +829,16 @@ async def run(args: argparse.Namespace) -> None:
     analyze_s = time.perf_counter() - t
     await loader.close()
     # The dashboard's case counts (core/reports/counts.py): triggers back, counts from the cases.
-    from core.reports import counts
+    from core.reports import counts, day_figures
 
     t = time.perf_counter()
     await counts.install()
     count_rows = await counts.rebuild()
     counts_s = time.perf_counter() - t
+    t = time.perf_counter()
+    await day_figures.install()
+    figure_rows = await day_figures.rebuild()
+    print(f"day_figures {figure_rows} rows in {time.perf_counter() - t:.1f}s")
     total_s = time.perf_counter() - t0
     print(f"index_s {index_s:.1f} analyze_s {analyze_s:.1f} case_counts {count_rows} rows in {counts_s:.1f}s")
     print(f"total_s {total_s:.1f} rows {rows_total} overall_rows_per_s {rows_total / total_s:.0f}", flush=True)

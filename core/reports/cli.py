@@ -21,17 +21,21 @@ def _with_db(fn):  # type: ignore[no-untyped-def]
 
 
 def cmd_rebuild_counts(args: argparse.Namespace) -> None:
-    from core.reports import counts
+    from core.reports import counts, day_figures
 
     started = time.perf_counter()
     rows = _with_db(counts.rebuild)
     print(f"case counts rebuilt from the cases: {rows} row(s) in {time.perf_counter() - started:.1f} s")
+    started = time.perf_counter()
+    rows = _with_db(day_figures.rebuild)
+    print(f"day figures rebuilt from the cases: {rows} row(s) in {time.perf_counter() - started:.1f} s")
 
 
 def cmd_fold_counts(args: argparse.Namespace) -> None:
-    from core.reports import counts
+    from core.reports import counts, day_figures
 
     print(f"folded {_with_db(counts.fold)} delta row(s) into the case counts")
+    print(f"folded {_with_db(day_figures.fold)} delta row(s) into the day figures")
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -15,6 +15,7 @@ async def compute_due_reports(payload: dict[str, Any]) -> None:
 
 @job("fold_case_counts")
 async def fold_case_counts(payload: dict[str, Any]) -> None:
-    from core.reports.counts import fold
+    from core.reports import counts, day_figures
 
-    await fold()
+    await counts.fold()
+    await day_figures.fold()

@@ -1,6 +1,15 @@
 """Stored reports (app ``reports``): 日动态、周研判、月分析 per organisation and period."""
 
-from piccolo.columns import JSON, BigInt, Date, ForeignKey, Integer, Timestamptz, Varchar
+from piccolo.columns import (
+    JSON,
+    BigInt,
+    Date,
+    DoublePrecision,
+    ForeignKey,
+    Integer,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -42,3 +51,47 @@ class CaseCountDelta(Table, tablename="case_count_delta"):
     dispute_type = Varchar(length=40)
     risk_level = Varchar(length=10)
     n = Integer(default=0)
+
+
+class CaseDayFigure(Table, tablename="case_day_figure"):
+    """The dashboard's period figures per organisation, local submission day (Asia/Shanghai),
+    place (0 = none) and dispute type: sums over the cases submitted that day as they are now,
+    counted like ``CaseCount`` (once per organisation on any of the case's paths). Folded from
+    ``CaseDayFigureDelta``; the truth is these rows plus the unfolded deltas
+    (``core.reports.day_figures``)."""
+
+    organisation = Integer()
+    day = Date()
+    place = Integer()
+    dispute_type = Varchar(length=40)
+    submitted = BigInt(default=0)
+    accepted = BigInt(default=0)
+    closed = BigInt(default=0)
+    agreed = BigInt(default=0)
+    failed = BigInt(default=0)
+    contacted = BigInt(default=0)
+    contact_hours = DoublePrecision(default=0.0)
+    closed_timed = BigInt(default=0)
+    close_hours = DoublePrecision(default=0.0)
+    open = BigInt(default=0)
+    high = BigInt(default=0)
+
+
+class CaseDayFigureDelta(Table, tablename="case_day_figure_delta"):
+    """−old/+new rows written by a trigger on ``dispute_case`` in the writer's transaction."""
+
+    organisation = Integer(index=True)
+    day = Date()
+    place = Integer()
+    dispute_type = Varchar(length=40)
+    submitted = Integer(default=0)
+    accepted = Integer(default=0)
+    closed = Integer(default=0)
+    agreed = Integer(default=0)
+    failed = Integer(default=0)
+    contacted = Integer(default=0)
+    contact_hours = DoublePrecision(default=0.0)
+    closed_timed = Integer(default=0)
+    close_hours = DoublePrecision(default=0.0)
+    open = Integer(default=0)
+    high = Integer(default=0)

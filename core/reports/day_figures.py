@@ -1,0 +1,243 @@
+"""The supervision dashboard's period figures, kept per (organisation, local submission day,
+place, dispute_type) so a county's year is a read of its own rows, not a scan of its cases.
+
+They are the sums ``web.supervision.figures`` computes live over the cases *submitted* in a
+window (the cohort, as the cases are now): submitted, accepted, closed, agreed, failed,
+contacted with the hours to first contact, closed with the hours to close, and open / open high
+risk per place for the hot spots. Kept exactly like the case counts (``core.reports.counts``):
+a trigger on ``dispute_case`` appends −old/+new rows to ``case_day_figure_delta`` in the
+writer's transaction whenever a case is inserted, deleted or changes a column these sums read;
+``fold()`` moves them into ``case_day_figure`` (run with the counts' fold); readers sum both;
+``rebuild()`` recomputes from the cases. The local day uses the zone in settings at install time.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from core.cases.lifecycle import FINAL
+from core.db import engine, is_sqlite, write_transaction
+from core.reports.counts import _paths, _sqlite_parts, counted_columns
+from core.settings import get_settings
+
+FOLD_LOCK = 804_332
+KEY = ("organisation", "day", "place", "dispute_type")
+VALUES = (
+    "submitted", "accepted", "closed", "agreed", "failed", "contacted", "contact_hours",
+    "closed_timed", "close_hours", "open", "high",
+)
+# Columns of dispute_case the sums read (besides the paths).
+WATCHED = (
+    "state", "dispute_type", "risk_level", "outcome", "place", "submitted_at", "registered_at",
+    "first_contact_at", "closed_at",
+)
+
+
+def _hours(later: str, earlier: str) -> str:
+    if is_sqlite():
+        return f"((julianday({later}) - julianday({earlier})) * 24.0)"
+    return f"(EXTRACT(EPOCH FROM ({later} - {earlier})) / 3600.0)"
+
+
+def _day(r: str) -> str:
+    zone = get_settings().zone
+    if is_sqlite():
+        offset = datetime.now(zone).utcoffset() or timedelta()
+        return f"date({r}.submitted_at, '{int(offset.total_seconds() // 60):+d} minutes')"
+    return f"CAST(({r}.submitted_at AT TIME ZONE '{zone.key}') AS DATE)"
+
+
+def _values(r: str) -> list[str]:
+    """The figures of one case row, in ``VALUES`` order — the same conditions as the live SQL."""
+    closed = f"{r}.state = 'closed' AND {r}.outcome <> 'merged'"
+    final = ", ".join(f"'{s}'" for s in sorted(FINAL))
+    return [
+        "1",
+        f"CASE WHEN {r}.registered_at IS NOT NULL AND {r}.outcome <> 'merged' THEN 1 ELSE 0 END",
+        f"CASE WHEN {closed} AND {r}.registered_at IS NOT NULL THEN 1 ELSE 0 END",
+        f"CASE WHEN {r}.outcome = 'agreed' THEN 1 ELSE 0 END",
+        f"CASE WHEN {r}.outcome = 'failed' THEN 1 ELSE 0 END",
+        f"CASE WHEN {r}.first_contact_at IS NOT NULL THEN 1 ELSE 0 END",
+        f"CASE WHEN {r}.first_contact_at IS NOT NULL THEN {_hours(f'{r}.first_contact_at', f'{r}.submitted_at')} ELSE 0 END",
+        f"CASE WHEN {closed} AND {r}.closed_at IS NOT NULL THEN 1 ELSE 0 END",
+        f"CASE WHEN {closed} AND {r}.closed_at IS NOT NULL THEN {_hours(f'{r}.closed_at', f'{r}.submitted_at')} ELSE 0 END",
+        f"CASE WHEN {r}.state NOT IN ({final}) THEN 1 ELSE 0 END",
+        f"CASE WHEN {r}.state NOT IN ({final}) AND {r}.risk_level = 'high' THEN 1 ELSE 0 END",
+    ]
+
+
+def _delta_rows(r: str, sign: int, columns: tuple[str, ...]) -> str:
+    values = ", ".join(f"{sign} * ({v})" for v in _values(r))
+    if is_sqlite():
+        org, parts = "CAST(value AS INTEGER)", f"{_sqlite_parts(r, columns)} WHERE value <> ''"
+    else:
+        org = "part::integer"
+        parts = f"unnest(string_to_array({_paths(r, columns)}, '/')) AS part WHERE part <> ''"
+    return (
+        f"INSERT INTO case_day_figure_delta ({', '.join(KEY + VALUES)})"
+        f" SELECT DISTINCT {org}, {_day(r)}, COALESCE({r}.place, 0), {r}.dispute_type, {values}"
+        f" FROM {parts};"
+    )
+
+
+def _watched(columns: tuple[str, ...]) -> tuple[str, ...]:
+    return (*WATCHED, *columns)
+
+
+def ddl(columns: tuple[str, ...]) -> list[str]:
+    old, new = _delta_rows("OLD", -1, columns), _delta_rows("NEW", 1, columns)
+    of = ", ".join(_watched(columns))
+    index = f"CREATE UNIQUE INDEX IF NOT EXISTS case_day_figure_key ON case_day_figure ({', '.join(KEY)})"
+    if is_sqlite():
+        changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in _watched(columns))
+        return [
+            index,
+            "DROP TRIGGER IF EXISTS case_day_figure_insert",
+            f"CREATE TRIGGER case_day_figure_insert AFTER INSERT ON dispute_case BEGIN {new} END",
+            "DROP TRIGGER IF EXISTS case_day_figure_delete",
+            f"CREATE TRIGGER case_day_figure_delete AFTER DELETE ON dispute_case BEGIN {old} END",
+            "DROP TRIGGER IF EXISTS case_day_figure_update",
+            f"CREATE TRIGGER case_day_figure_update AFTER UPDATE OF {of} ON dispute_case"
+            f" FOR EACH ROW WHEN {changed} BEGIN {old} {new} END",
+        ]
+    changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in _watched(columns))
+    return [
+        index,
+        "CREATE OR REPLACE FUNCTION case_day_figure_track() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+        "BEGIN\n"
+        f"  IF TG_OP <> 'INSERT' THEN {old} END IF;\n"
+        f"  IF TG_OP <> 'DELETE' THEN {new} END IF;\n"
+        "  RETURN NULL;\n"
+        "END $$",
+        "DROP TRIGGER IF EXISTS case_day_figure_insert_delete ON dispute_case",
+        "CREATE TRIGGER case_day_figure_insert_delete AFTER INSERT OR DELETE ON dispute_case"
+        " FOR EACH ROW EXECUTE FUNCTION case_day_figure_track()",
+        "DROP TRIGGER IF EXISTS case_day_figure_update ON dispute_case",
+        f"CREATE TRIGGER case_day_figure_update AFTER UPDATE OF {of} ON dispute_case"
+        f" FOR EACH ROW WHEN ({changed}) EXECUTE FUNCTION case_day_figure_track()",
+    ]
+
+
+SQLITE_TRIGGERS = ("case_day_figure_insert", "case_day_figure_delete", "case_day_figure_update")
+
+
+async def install() -> None:
+    """Create the key index and the triggers (idempotent; run by the reports migrations)."""
+    for statement in ddl(await counted_columns()):
+        await engine().run_ddl(statement)
+
+
+def _upsert() -> str:
+    sets = ", ".join(f"{v} = case_day_figure.{v} + excluded.{v}" for v in VALUES)
+    return f" ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET {sets}"
+
+
+_SUMS = ", ".join(f"SUM({v})" for v in VALUES)
+_GROUP = ", ".join(KEY)
+
+
+async def fold() -> int:
+    """Move the deltas into ``case_day_figure``; returns how many delta rows were folded."""
+    columns = ", ".join(KEY + VALUES)
+    async with write_transaction():
+        if is_sqlite():
+            [top] = await _run("SELECT MAX(id) AS top, COUNT(*) AS n FROM case_day_figure_delta")
+            if not top["top"]:
+                return 0
+            await _run(
+                f"INSERT INTO case_day_figure ({columns}) SELECT {_GROUP}, {_SUMS} FROM case_day_figure_delta"
+                f" WHERE id <= {int(top['top'])} GROUP BY {_GROUP}{_upsert()}"
+            )
+            await _run(f"DELETE FROM case_day_figure_delta WHERE id <= {int(top['top'])}")
+            moved = int(top["n"])
+        else:
+            await _run(f"SELECT pg_advisory_xact_lock({FOLD_LOCK})")
+            [row] = await _run(
+                f"WITH moved AS (DELETE FROM case_day_figure_delta RETURNING {columns}),"
+                f" added AS (INSERT INTO case_day_figure ({columns}) SELECT {_GROUP}, {_SUMS} FROM moved"
+                f" GROUP BY {_GROUP}{_upsert()} RETURNING 1)"
+                " SELECT (SELECT COUNT(*) FROM moved) AS n"
+            )
+            moved = int(row["n"])
+        # No case left under the key: the float sums may keep a rounding residue, drop the row.
+        await _run("DELETE FROM case_day_figure WHERE submitted = 0")
+    return moved
+
+
+async def rebuild() -> int:
+    """Recompute every row from the cases; returns the number of rows."""
+    columns = await counted_columns()
+    values = ", ".join(f"SUM({v})" for v in _values("c"))
+    async with write_transaction():
+        if is_sqlite():
+            # DISTINCT per case and organisation (a case's paths share ancestors).
+            source = (
+                f"SELECT DISTINCT c.id AS case_id, CAST(j.value AS INTEGER) AS org FROM dispute_case c,"
+                f" {_sqlite_parts('c', columns)} j WHERE j.value <> ''"
+            )
+        else:
+            await _run("LOCK TABLE dispute_case IN SHARE MODE")
+            source = (
+                "SELECT c.id AS case_id, p.part::integer AS org FROM dispute_case c CROSS JOIN LATERAL"
+                f" (SELECT DISTINCT part FROM unnest(string_to_array({_paths('c', columns)}, '/')) AS part"
+                " WHERE part <> '') p"
+            )
+        await _run("DELETE FROM case_day_figure_delta")
+        await _run("DELETE FROM case_day_figure")
+        await _run(
+            f"INSERT INTO case_day_figure ({', '.join(KEY + VALUES)})"
+            f" SELECT o.org, {_day('c')}, COALESCE(c.place, 0), c.dispute_type, {values}"
+            f" FROM ({source}) o JOIN dispute_case c ON c.id = o.case_id"
+            f" GROUP BY o.org, {_day('c')}, COALESCE(c.place, 0), c.dispute_type"
+            # In key order: an organisation's days then lie together on disk for the reads.
+            " ORDER BY 1, 2"
+        )
+        [row] = await _run("SELECT COUNT(*) AS n FROM case_day_figure")
+    return int(row["n"])
+
+
+def _param(day: date) -> Any:
+    return day.isoformat() if is_sqlite() else day
+
+
+def _both(org_id: int, columns: str, since: date | None) -> tuple[str, list[Any]]:
+    """``case_day_figure`` and its unfolded deltas for one organisation, from ``since``."""
+    where = "organisation = {}" + (" AND day >= {}" if since else "")
+    args: list[Any] = [org_id, _param(since)] if since else [org_id]
+    sql = (
+        f"(SELECT {columns} FROM case_day_figure WHERE {where}"
+        f" UNION ALL SELECT {columns} FROM case_day_figure_delta WHERE {where}) AS f"
+    )
+    return sql, args + args
+
+
+async def window(org_id: int, since: date | None) -> dict[str, Any]:
+    """The sums of ``VALUES`` over the cases submitted from local day ``since`` (None: all)."""
+    source, args = _both(org_id, ", ".join(VALUES), since)
+    [row] = await _run(f"SELECT {', '.join(f'SUM({v}) AS {v}' for v in VALUES)} FROM {source}", *args)
+    return dict(row)
+
+
+async def daily(org_id: int, first: date) -> dict[str, int]:
+    """Cases submitted per local day (ISO date → n) from ``first``."""
+    source, args = _both(org_id, "day, submitted", first)
+    rows = await _run(f"SELECT day, SUM(submitted) AS n FROM {source} GROUP BY day", *args)
+    return {str(r["day"]): int(r["n"]) for r in rows if int(r["n"] or 0)}
+
+
+async def places(org_id: int, since: date | None) -> list[dict[str, Any]]:
+    """(place, dispute_type, n, open, high) of the cases with a place submitted from ``since``."""
+    source, args = _both(org_id, "place, dispute_type, submitted, open, high", since)
+    rows = await _run(
+        "SELECT place, dispute_type, SUM(submitted) AS n, SUM(open) AS open, SUM(high) AS high"
+        f" FROM {source} WHERE place <> 0 GROUP BY place, dispute_type",
+        *args,
+    )
+    return [dict(r) for r in rows if int(r["n"] or 0)]
+
+
+async def _run(template: str, *args: Any) -> list[dict[str, Any]]:
+    from piccolo.querystring import QueryString
+
+    return await engine().run_querystring(QueryString(template, *args))
