@@ -21,7 +21,7 @@ add_catalogue_dir(WEB_DIR / "locale")
 
 def template_config() -> Any:
     """The app's template config: the admin's templates plus the plugins' ``template_dirs``."""
-    from litestar.contrib.jinja import JinjaTemplateEngine
+    from litestar.plugins.jinja import JinjaTemplateEngine
     from litestar.template.config import TemplateConfig
 
     from web.env import make_environment

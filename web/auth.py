@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.response import Redirect
 
 from core.actors import Actor
@@ -72,7 +72,7 @@ class AuthPages(Controller):
         return response
 
     @post("/logout", name="logout", dependencies={"actor": Provide(web_actor)})
-    async def logout(self, request: Request[Any, Any, Any], actor: Actor) -> Any:
+    async def logout(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor]) -> Any:
         token = request.cookies.get(SESSION_COOKIE)
         if token:
             await end_session(token)
@@ -81,7 +81,7 @@ class AuthPages(Controller):
         return response
 
     @post("/locale", name="set_locale", dependencies={"actor": Provide(web_actor)})
-    async def set_locale(self, request: Request[Any, Any, Any], actor: Actor) -> Any:
+    async def set_locale(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor]) -> Any:
         form = await request.form()
         locale = normalise(str(form.get("locale", "")))
         if locale not in LOCALES:

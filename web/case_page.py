@@ -6,7 +6,8 @@ from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath
 
 from core.actors import Actor
 from core.api.cases import _log_view
@@ -32,7 +33,7 @@ class CasePages(Controller):
     dependencies = {"actor": Provide(web_actor)}
 
     @get("/", name="case_page")
-    async def show(self, request: Request[Any, Any, Any], actor: Actor, case_id: int) -> Any:
+    async def show(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], case_id: FromPath[int]) -> Any:
         done = request.query_params.get("done", "")
         ctx = await case_context(case_id, actor, done=done if done in TRANSITIONS or done == "add_evidence" else "")
         from core.privacy.sensitive import view_label
@@ -42,7 +43,7 @@ class CasePages(Controller):
         return page(request, actor, "case.html", ctx, block=block)
 
     @post("/act/{event:str}", name="case_act")
-    async def act(self, request: Request[Any, Any, Any], actor: Actor, case_id: int, event: str) -> Any:
+    async def act(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], case_id: FromPath[int], event: FromPath[str]) -> Any:
         if event not in TRANSITIONS:
             raise NotFound()
         values = flat(await request.form())
@@ -73,7 +74,7 @@ class CasePages(Controller):
         return redirect(request, f"/admin/cases/{case_id}?done={event}")
 
     @post("/parties/{party_id:int}/reveal", name="party_reveal")
-    async def reveal(self, request: Request[Any, Any, Any], actor: Actor, case_id: int, party_id: int) -> Any:
+    async def reveal(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], case_id: FromPath[int], party_id: FromPath[int]) -> Any:
         case = await get_case(case_id, actor)
         if not may_reveal(actor, case):
             raise Forbidden()
@@ -90,7 +91,7 @@ class CasePages(Controller):
         return page(request, actor, "case.html", ctx)
 
     @post("/evidence", name="case_evidence_upload")
-    async def upload(self, request: Request[Any, Any, Any], actor: Actor, case_id: int) -> Any:
+    async def upload(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], case_id: FromPath[int]) -> Any:
         form = await request.form()
         upload = form.get("file")
         description = str(form.get("description", ""))[:255]

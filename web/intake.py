@@ -7,7 +7,8 @@ from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath
 
 from core.actors import Actor
 from core.api.cases import _log_view
@@ -57,7 +58,7 @@ class IntakePages(Controller):
     dependencies = {"actor": Provide(web_actor)}
 
     @get("/", name="intake")
-    async def form(self, request: Request[Any, Any, Any], actor: Actor) -> Any:
+    async def form(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor]) -> Any:
         if not actor.has_any(INTAKE):
             raise Forbidden()
         channel = request.query_params.get("channel") or "walk_in"
@@ -65,14 +66,14 @@ class IntakePages(Controller):
         return page(request, actor, "intake.html", await _context(actor, values, _default_parties()))
 
     @get("/duplicates", name="intake_duplicates")
-    async def duplicates(self, request: Request[Any, Any, Any], actor: Actor) -> Any:
+    async def duplicates(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor]) -> Any:
         values = {k: v for k, v in request.query_params.items() if isinstance(v, str)}
         parties = rows(values, "party", PARTY_FIELDS)
         found = await _duplicates(parties, values.get("dispute_type", ""), actor)
         return page(request, actor, "intake.html", {**await _context(actor, values, parties), "duplicates": found}, block="intake_duplicates")
 
     @post("/", name="intake_submit")
-    async def submit(self, request: Request[Any, Any, Any], actor: Actor) -> Any:
+    async def submit(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor]) -> Any:
         if not actor.has_any(INTAKE):
             raise Forbidden()
         form = await request.form()
@@ -168,7 +169,7 @@ class ReceiptPage(Controller):
     dependencies = {"actor": Provide(web_actor)}
 
     @get("/", name="receipt")
-    async def receipt(self, request: Request[Any, Any, Any], actor: Actor, case_id: int) -> Any:
+    async def receipt(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], case_id: FromPath[int]) -> Any:
         case = await get_case(case_id, actor)
         parties = await Party.select().where(Party.case == case_id).order_by(Party.id)
         org = await Organisation.select().where(Organisation.id == case["org"]).first()

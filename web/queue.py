@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.response import Redirect
 
 from core.actors import Actor
@@ -25,7 +25,7 @@ class QueuePages(Controller):
         return Redirect("/admin/cases")
 
     @get("/cases", name="case_list")
-    async def case_list(self, request: Request[Any, Any, Any], actor: Actor) -> Any:
+    async def case_list(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor]) -> Any:
         filters = queries.QueueFilters.from_query(request.query_params)
         result = await queries.queue(filters, actor, limit=queries.PAGE_SIZE)
         types = await queries.dispute_types(active_only=False)

@@ -8,12 +8,12 @@ from __future__ import annotations
 import json
 import secrets
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypedDict
 
 import msgspec
 from litestar import Controller, get, post, put
-from litestar.di import Provide
-from litestar.params import Parameter
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from msgspec import Meta, Struct
 
 from core.actors import Actor
@@ -51,7 +51,107 @@ class ServicesIn(Struct, kw_only=True, forbid_unknown_fields=True):
     services: Annotated[list[ServiceIn], Meta(max_length=200)]
 
 
-def _integration_view(row: dict[str, Any]) -> dict[str, Any]:
+class ApiKeyView(TypedDict):
+    id: int
+    name: str
+    prefix: str
+    organisation_id: int
+    scopes: list[str]
+    roles: list[str]
+    rate_limit_per_minute: int
+    active: bool
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class ApiKeyCreated(ApiKeyView):
+    key: str  # shown in this answer only
+
+
+class ApiKeyList(TypedDict):
+    items: list[ApiKeyView]
+
+
+class IntegrationView(TypedDict):
+    id: int
+    name: str
+    organisation_id: int
+    api_key_id: int | None
+    url: str
+    events: list[str]
+    scope: str
+    active: bool
+    created_at: datetime
+    disabled_at: datetime | None
+
+
+class IntegrationCreated(IntegrationView):
+    secret: str  # shown in this answer only
+
+
+class IntegrationList(TypedDict):
+    items: list[IntegrationView]
+
+
+class SecretRotated(TypedDict):
+    id: int
+    secret: str
+
+
+class IntegrationDisabled(TypedDict):
+    id: int
+    active: bool
+
+
+class DeliveryQueued(TypedDict):
+    delivery_id: int
+
+
+class DeliveryReplayed(DeliveryQueued):
+    replay_of: int
+
+
+class DeliveryView(TypedDict):
+    id: int
+    event_id: int | None
+    case_id: int | None
+    event_name: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime | None
+    last_status_code: int | None
+    last_error: str
+    created_at: datetime
+    delivered_at: datetime | None
+    replay_of: int | None
+    requested_by: str
+
+
+class DeliveryWithBody(DeliveryView):
+    body: str  # the JSON that was signed, as sent
+
+
+class DeliveryList(TypedDict):
+    items: list[DeliveryView]
+
+
+class Open311ServiceView(TypedDict):
+    service_code: str
+    service_name: str
+    description: str
+    group_name: str
+    keywords: str
+    intake: str
+    dispute_type: str
+    channel: str
+
+
+class Open311ServiceList(TypedDict):
+    items: list[Open311ServiceView]
+
+
+def _integration_view(row: dict[str, Any]) -> IntegrationView:
     events = row["events"] if isinstance(row["events"], list) else json.loads(row["events"] or "[]")
     return {
         "id": row["id"], "name": row["name"], "organisation_id": row["organisation"], "api_key_id": row["api_key"],
@@ -61,7 +161,7 @@ def _integration_view(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _delivery_view(row: dict[str, Any], with_body: bool = False) -> dict[str, Any]:
-    view = {k: row[k] for k in (
+    view: dict[str, Any] = {k: row[k] for k in (
         "id", "event_id", "case_id", "event_name", "status", "attempts", "next_attempt_at", "last_status_code",
         "last_error", "created_at", "delivered_at", "replay_of", "requested_by",
     )}
@@ -94,15 +194,15 @@ class KeyController(Controller):
     dependencies = {"actor": Provide(current_actor)}
 
     @post("/", summary="Create an API key (the key is in this answer only)", status_code=201)
-    async def create(self, actor: Actor, data: keys.KeyIn) -> dict[str, Any]:
+    async def create(self, actor: NamedDependency[Actor], data: JSONBody[keys.KeyIn]) -> ApiKeyCreated:
         return await keys.create_key(actor, data)
 
     @get("/", summary="API keys of my subtree (never the key itself)")
-    async def list_keys(self, actor: Actor, organisation_id: int | None = None) -> dict[str, Any]:
+    async def list_keys(self, actor: NamedDependency[Actor], organisation_id: FromQuery[int | None] = None) -> ApiKeyList:
         return {"items": await keys.list_keys(actor, organisation_id)}
 
     @post("/{key_id:int}/revoke", summary="Revoke a key: it answers 401 from now on", status_code=200)
-    async def revoke(self, actor: Actor, key_id: int) -> dict[str, Any]:
+    async def revoke(self, actor: NamedDependency[Actor], key_id: FromPath[int]) -> ApiKeyView:
         return await keys.revoke_key(actor, key_id)
 
 
@@ -112,7 +212,7 @@ class IntegrationController(Controller):
     dependencies = {"actor": Provide(current_actor)}
 
     @post("/", summary="Register a webhook receiver (the signing secret is in this answer only)", status_code=201)
-    async def create(self, actor: Actor, data: IntegrationIn) -> dict[str, Any]:
+    async def create(self, actor: NamedDependency[Actor], data: JSONBody[IntegrationIn]) -> IntegrationCreated:
         await keys.organisation_for_admin(actor, data.organisation_id)
         if data.api_key_id is not None:
             await keys.key_for_admin(actor, data.api_key_id)
@@ -126,18 +226,18 @@ class IntegrationController(Controller):
         return {**_integration_view(row), "secret": webhooks.secret_for(row)}
 
     @get("/", summary="Webhook integrations of my subtree")
-    async def list_integrations(self, actor: Actor) -> dict[str, Any]:
+    async def list_integrations(self, actor: NamedDependency[Actor]) -> IntegrationList:
         if actor.kind != "staff" or "admin" not in actor.roles:
             raise Forbidden()
         rows = await Integration.select().where(Integration.organisation.path.like(actor.org_path + "%")).order_by(Integration.id)
         return {"items": [_integration_view(r) for r in rows]}
 
     @get("/{integration_id:int}", summary="One integration")
-    async def detail(self, actor: Actor, integration_id: int) -> dict[str, Any]:
+    async def detail(self, actor: NamedDependency[Actor], integration_id: FromPath[int]) -> IntegrationView:
         return _integration_view(await _integration(actor, integration_id, "webhooks:read"))
 
     @post("/{integration_id:int}/rotate-secret", summary="A new signing secret (shown once); the old one stops at once", status_code=200)
-    async def rotate(self, actor: Actor, integration_id: int) -> dict[str, Any]:
+    async def rotate(self, actor: NamedDependency[Actor], integration_id: FromPath[int]) -> SecretRotated:
         row = await _integration(actor, integration_id)
         nonce = secrets.token_hex(16)
         async with write_transaction():
@@ -145,22 +245,22 @@ class IntegrationController(Controller):
         return {"id": row["id"], "secret": webhooks.secret_for({**row, "secret_nonce": nonce})}
 
     @post("/{integration_id:int}/disable", summary="Stop sending to this integration", status_code=200)
-    async def disable(self, actor: Actor, integration_id: int) -> dict[str, Any]:
+    async def disable(self, actor: NamedDependency[Actor], integration_id: FromPath[int]) -> IntegrationDisabled:
         row = await _integration(actor, integration_id)
         async with write_transaction():
             await Integration.update({Integration.active: False, Integration.disabled_at: datetime.now(UTC)}).where(Integration.id == row["id"])
         return {"id": row["id"], "active": False}
 
     @post("/{integration_id:int}/ping", summary="Send a signed test delivery", status_code=202)
-    async def ping(self, actor: Actor, integration_id: int) -> dict[str, Any]:
+    async def ping(self, actor: NamedDependency[Actor], integration_id: FromPath[int]) -> DeliveryQueued:
         row = await _integration(actor, integration_id)
         return {"delivery_id": await webhooks.ping(row["id"], actor.label)}
 
     @get("/{integration_id:int}/deliveries", summary="The delivery log, newest first")
     async def deliveries(
-        self, actor: Actor, integration_id: int, status: Literal["pending", "sent", "failed"] | None = None,
-        before_id: int | None = None, limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
-    ) -> dict[str, Any]:
+        self, actor: NamedDependency[Actor], integration_id: FromPath[int], status: FromQuery[Literal["pending", "sent", "failed"] | None] = None,
+        before_id: FromQuery[int | None] = None, limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+    ) -> DeliveryList:
         row = await _integration(actor, integration_id, "webhooks:read")
         where = WebhookDelivery.integration == row["id"]
         if status:
@@ -171,7 +271,7 @@ class IntegrationController(Controller):
         return {"items": [_delivery_view(r) for r in rows]}
 
     @get("/{integration_id:int}/deliveries/{delivery_id:int}", summary="One delivery with the body that was signed")
-    async def delivery(self, actor: Actor, integration_id: int, delivery_id: int) -> dict[str, Any]:
+    async def delivery(self, actor: NamedDependency[Actor], integration_id: FromPath[int], delivery_id: FromPath[int]) -> DeliveryWithBody:
         row = await _integration(actor, integration_id, "webhooks:read")
         found = await WebhookDelivery.select().where((WebhookDelivery.id == delivery_id) & (WebhookDelivery.integration == row["id"])).first()
         if found is None:
@@ -179,7 +279,7 @@ class IntegrationController(Controller):
         return _delivery_view(found, with_body=True)
 
     @post("/{integration_id:int}/deliveries/{delivery_id:int}/replay", summary="Send a delivery again (same body, new delivery id)", status_code=202)
-    async def replay(self, actor: Actor, integration_id: int, delivery_id: int) -> dict[str, Any]:
+    async def replay(self, actor: NamedDependency[Actor], integration_id: FromPath[int], delivery_id: FromPath[int]) -> DeliveryReplayed:
         row = await _integration(actor, integration_id, "webhooks:replay")
         found = await WebhookDelivery.select().where((WebhookDelivery.id == delivery_id) & (WebhookDelivery.integration == row["id"])).first()
         if found is None:
@@ -195,12 +295,12 @@ class Open311ServiceController(Controller):
     dependencies = {"actor": Provide(current_actor)}
 
     @get("/{org_id:int}", summary="The Open311 services a town offers (its own or inherited)")
-    async def get_services(self, actor: Actor, org_id: int) -> dict[str, Any]:
+    async def get_services(self, actor: NamedDependency[Actor], org_id: FromPath[int]) -> Open311ServiceList:
         org = await keys.organisation_for_admin(actor, org_id)
         return {"items": [{k: x[k] for k in open311.SERVICE_FIELDS} for x in await open311.services_for(org["path"])]}
 
     @put("/{org_id:int}", summary="Replace a town's Open311 services (empty list: inherit again)")
-    async def put_services(self, actor: Actor, org_id: int, data: ServicesIn) -> dict[str, Any]:
+    async def put_services(self, actor: NamedDependency[Actor], org_id: FromPath[int], data: JSONBody[ServicesIn]) -> Open311ServiceList:
         org = await keys.organisation_for_admin(actor, org_id)
         codes = [x.service_code for x in data.services]
         if len(codes) != len(set(codes)):

@@ -6,16 +6,68 @@ with scopes ``open311:create`` / ``open311:read``; errors are GeoReport error ar
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, TypedDict
 
 from litestar import Request, Response, Router, get, post
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.params import FromPath
 
 from core.errors import JiefenError, NotFound
 from core.i18n import gettext
 from core.integrations import open311
 from core.integrations.keys import authenticate
 from core.settings import get_settings
+
+
+class Endpoint(TypedDict):
+    specification: str
+    url: str
+    changeset: str
+    type: str
+    formats: list[str]
+
+
+class Discovery(TypedDict):
+    changeset: str
+    contact: str
+    key_service: str
+    endpoints: list[Endpoint]
+
+
+class GeoService(TypedDict):
+    service_code: str
+    service_name: str
+    description: str
+    metadata: bool
+    type: str
+    keywords: str
+    group: str
+
+
+class RequestFiled(TypedDict):
+    service_request_id: str
+    service_notice: str
+    account_id: str | None
+
+
+class GeoRequest(TypedDict):
+    service_request_id: str
+    status: Literal["open", "closed"]
+    status_notes: str
+    service_name: str
+    service_code: str
+    description: str
+    agency_responsible: str
+    service_notice: str
+    requested_datetime: str | None
+    updated_datetime: str | None
+    expected_datetime: str | None
+    address: str
+    address_id: str
+    zipcode: None
+    lat: float | None
+    long: float | None
+    media_url: str | None
 
 
 async def _params(request: Request[Any, Any, Any]) -> dict[str, Any]:
@@ -37,7 +89,7 @@ def _key(request: Request[Any, Any, Any], params: dict[str, Any]) -> str | None:
 
 
 @get("/discovery.json", summary="GeoReport discovery")
-async def discovery() -> dict[str, Any]:
+async def discovery() -> Discovery:
     base = get_settings().base_url.rstrip("/")
     return {
         "changeset": "2026-11-23T00:00:00+08:00", "contact": "", "key_service": f"{base}/admin/",
@@ -47,7 +99,7 @@ async def discovery() -> dict[str, Any]:
 
 
 @get("/services.json", summary="Services of a town (jurisdiction_id = organisation id, or the key's own)")
-async def services(request: Request[Any, Any, Any]) -> list[dict[str, Any]]:
+async def services(request: Request[Any, Any, Any]) -> list[GeoService]:
     params = await _params(request)
     key = _key(request, params)
     actor = await authenticate(key, "open311:read") if key else None
@@ -56,21 +108,21 @@ async def services(request: Request[Any, Any, Any]) -> list[dict[str, Any]]:
 
 
 @post("/requests.json", summary="File a service request (becomes a case)", status_code=201)
-async def create(request: Request[Any, Any, Any]) -> list[dict[str, Any]]:
+async def create(request: Request[Any, Any, Any]) -> list[RequestFiled]:
     params = await _params(request)
     actor = await authenticate(_key(request, params), "open311:create")
     return [await open311.create_request(actor, params, request.headers.get("idempotency-key", ""))]
 
 
 @get("/requests.json", summary="Service requests filed through Open311 that the key may see")
-async def list_requests(request: Request[Any, Any, Any]) -> list[dict[str, Any]]:
+async def list_requests(request: Request[Any, Any, Any]) -> list[GeoRequest]:
     params = await _params(request)
     actor = await authenticate(_key(request, params), "open311:read")
     return await open311.list_requests(actor, params)
 
 
 @get("/requests/{name:str}", summary="One service request: {service_request_id}.json")
-async def read_request(request: Request[Any, Any, Any], name: str) -> list[dict[str, Any]]:
+async def read_request(request: Request[Any, Any, Any], name: FromPath[str]) -> list[GeoRequest]:
     if not name.endswith(".json"):
         raise NotFound()
     params = await _params(request)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from datetime import datetime
+from typing import Annotated, Any, Literal, TypedDict
 
 import msgspec
 from litestar import Controller, Response, get, post, put
-from litestar.di import Provide
-from litestar.params import Parameter
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from msgspec import Meta
 
 from core.actors import Actor
@@ -20,6 +21,38 @@ from core.orgs.tables import Organisation
 
 HHMM = Annotated[str, Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
 ADMIN = frozenset({"admin"})
+
+
+class InboxItem(TypedDict):
+    id: int
+    kind: str
+    subject: str
+    body: str
+    case_id: int | None
+    link: str
+    created_at: datetime
+    read_at: datetime | None
+
+
+class Inbox(TypedDict):
+    items: list[InboxItem]
+    unread: int
+
+
+class Marked(TypedDict):
+    marked: int
+
+
+class ContactOut(TypedDict):
+    channel: str
+    address: str
+
+
+class TownSettings(TypedDict):
+    organisation: int | None  # the organisation whose row applies; None: the defaults
+    quiet_start: str
+    quiet_end: str
+    party_channels: list[str] | None
 
 
 class ReadIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -60,23 +93,23 @@ class NotificationController(Controller):
 
     @get("/", summary="My inbox, newest first")
     async def list_inbox(
-        self, actor: Actor, unread: bool = False, before_id: int | None = None,
-        limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
-    ) -> dict[str, Any]:
+        self, actor: NamedDependency[Actor], unread: FromQuery[bool] = False, before_id: FromQuery[int | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+    ) -> Inbox:
         user_id = _staff(actor)
         items = await service.inbox(user_id, unread_only=unread, before_id=before_id, limit=limit)
         return {"items": items, "unread": await service.unread_count(user_id)}
 
     @post("/read", summary="Mark notifications read (all when ids is null)", status_code=200)
-    async def read_many(self, actor: Actor, data: ReadIn) -> dict[str, Any]:
+    async def read_many(self, actor: NamedDependency[Actor], data: JSONBody[ReadIn]) -> Marked:
         return {"marked": await service.mark_read(_staff(actor), data.ids)}
 
     @post("/{notification_id:int}/read", summary="Mark one notification read", status_code=200)
-    async def read_one(self, actor: Actor, notification_id: int) -> dict[str, Any]:
+    async def read_one(self, actor: NamedDependency[Actor], notification_id: FromPath[int]) -> Marked:
         return {"marked": await service.mark_read(_staff(actor), [notification_id])}
 
     @put("/contact", summary="Where a channel reaches me (e.g. my email)")
-    async def set_contact(self, actor: Actor, data: ContactIn) -> dict[str, Any]:
+    async def set_contact(self, actor: NamedDependency[Actor], data: JSONBody[ContactIn]) -> ContactOut:
         owner = f"staff:{_staff(actor)}"
         if data.channel == "email" and data.address and "@" not in data.address:
             raise ValidationFailed(errors=[{"field": "address", "message": "not an email address"}])
@@ -87,12 +120,12 @@ class NotificationController(Controller):
         return {"channel": data.channel, "address": data.address}
 
     @get("/settings/{org_id:int}", summary="A town's notification settings (quiet hours)")
-    async def get_settings(self, actor: Actor, org_id: int) -> dict[str, Any]:
+    async def get_settings(self, actor: NamedDependency[Actor], org_id: FromPath[int]) -> TownSettings:
         org = await organisation_for_admin(actor, org_id, ADMIN | {"supervisor"})
         return await service.town_settings(org["path"])
 
     @put("/settings/{org_id:int}", summary="Set a town's quiet hours and resident channels")
-    async def put_settings(self, actor: Actor, org_id: int, data: SettingsIn) -> dict[str, Any]:
+    async def put_settings(self, actor: NamedDependency[Actor], org_id: FromPath[int], data: JSONBody[SettingsIn]) -> TownSettings:
         org = await organisation_for_admin(actor, org_id)
         values = {"quiet_start": data.quiet_start, "quiet_end": data.quiet_end, "party_channels": data.party_channels}
         async with write_transaction():
@@ -106,7 +139,7 @@ class NotificationController(Controller):
 
 
 @get("/api/v1/notifications/ics/{token:str}", summary="A session's calendar file (signed link from a message)", tags=["notifications"], media_type="text/calendar")
-async def session_calendar(token: str) -> Response[bytes]:
+async def session_calendar(token: FromPath[str]) -> Response[bytes]:
     from core.cases.tables import Case, MediationSession
     from core.notifications.ics import session_from_token, session_ics
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie, UploadFile
+from litestar.params import FromPath
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
@@ -133,14 +134,14 @@ class TrackPages(Controller):
             return None
 
     @get("/")
-    async def show(self, request: Request[Any, Any, Any], token: str) -> Response[str]:
+    async def show(self, request: Request[Any, Any, Any], token: FromPath[str]) -> Response[str]:
         ctx = await self._ctx(request, token)
         if ctx is None:
             return await _verify_page(token)
         return html("parties/track.html", token=token, csrf=ctx.csrf, case=await case_view(ctx), done=request.query_params.get("done", ""))
 
     @post("/code")
-    async def send_code(self, request: Request[Any, Any, Any], token: str) -> Response[str]:
+    async def send_code(self, request: Request[Any, Any, Any], token: FromPath[str]) -> Response[str]:
         try:
             await throttle(request)
             sent = await tracking.send_code(token, client_ip(request))
@@ -149,7 +150,7 @@ class TrackPages(Controller):
         return await _verify_page(token, notice=f"验证码已发送至 {sent['phone']},10分钟内有效。", sent=True)
 
     @post("/verify")
-    async def verify(self, request: Request[Any, Any, Any], token: str) -> Response[Any]:
+    async def verify(self, request: Request[Any, Any, Any], token: FromPath[str]) -> Response[Any]:
         form = await request.form()
         try:
             await throttle(request)
@@ -159,7 +160,7 @@ class TrackPages(Controller):
         return Redirect(f"/track/{token}", status_code=303, cookies=[_cookie(session["session_token"])], headers=HEADERS)
 
     @post("/{action:str}", request_max_body_size=64 * 1024 * 1024)
-    async def act(self, request: Request[Any, Any, Any], token: str, action: str) -> Response[Any]:
+    async def act(self, request: Request[Any, Any, Any], token: FromPath[str], action: FromPath[str]) -> Response[Any]:
         form = await request.form()
         ctx = await self._ctx(request, token, form_csrf=str(form.get("csrf", "")))
         if ctx is None:
@@ -173,7 +174,7 @@ class TrackPages(Controller):
         return Redirect(f"/track/{token}?done={done}#{done}", status_code=303, headers=HEADERS)
 
     @get("/sessions/{session_id:int}/calendar.ics")
-    async def ics(self, request: Request[Any, Any, Any], token: str, session_id: int) -> Response[Any]:
+    async def ics(self, request: Request[Any, Any, Any], token: FromPath[str], session_id: FromPath[int]) -> Response[Any]:
         ctx = await self._ctx(request, token)
         if ctx is None:
             return Redirect(f"/track/{token}", status_code=303)
@@ -181,7 +182,7 @@ class TrackPages(Controller):
         return Response(body, media_type="text/calendar", headers={**HEADERS, "Content-Disposition": f'attachment; filename="session-{session_id}.ics"'})
 
     @get("/agreement.pdf")
-    async def pdf(self, request: Request[Any, Any, Any], token: str) -> Response[Any]:
+    async def pdf(self, request: Request[Any, Any, Any], token: FromPath[str]) -> Response[Any]:
         ctx = await self._ctx(request, token)
         if ctx is None:
             return Redirect(f"/track/{token}", status_code=303)

@@ -5,11 +5,12 @@ the requester's town; the services check who may do what."""
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Annotated, Any
+from typing import Annotated, Any, TypedDict
 
 import msgspec
 from litestar import Controller, MediaType, Request, Response, get, patch, post
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, JSONBody
 from markupsafe import Markup
 
 from core.errors import JiefenError, NotFound
@@ -32,6 +33,145 @@ def _in_reach(actor: Actor, association: dict[str, Any]) -> bool:
     paths = [association["path"], *(c["area_path"] for c in association["coverage"])]
     own = actor.org_path or ""
     return any(p and own and (p.startswith(own) or own.startswith(p)) for p in paths)
+
+class CoverageView(TypedDict):
+    dispute_type: str
+    dispute_type_label: str
+    area_org_id: int
+    area_name: str
+    area_path: str
+
+
+class AssociationMediator(TypedDict):
+    id: int
+    user_id: int | None
+    name: str
+    specialties: list[str]
+    active: bool
+
+
+class AssociationView(TypedDict):
+    id: int
+    organisation_id: int
+    answer_working_days: int | None
+    contact: str
+    note: str
+    active: bool
+    registered_by: int | None
+    created_at: datetime
+    name: str
+    short_name: str
+    path: str
+    phone: str
+    address: str
+    coverage: list[CoverageView]
+    mediators: list[AssociationMediator]
+
+
+class MediatorAdded(TypedDict):
+    id: int
+    user_id: int
+    name: str
+    association_id: int
+
+
+class TransferView(TypedDict):
+    id: int
+    case_id: int
+    association: int
+    status: str
+    reason: str
+    transferred_by: int | None
+    transferred_at: datetime
+    due_at: datetime
+    previous_assignee: int | None
+    previous_org: int | None
+    answered_by: int | None
+    answered_at: datetime | None
+    answer_note: str
+    mediator_id: int | None
+    outcome: str
+    outcome_at: datetime | None
+    report: str
+    reported_by: int | None
+    reported_at: datetime | None
+    association_id: int
+    association_name: str
+    association_path: str
+    mediator_name: str
+    overdue: bool
+
+
+class Suggestion(TypedDict):
+    association_id: int
+    name: str
+    organisation_id: int
+    score: float
+    reasons: list[str]
+    pending: int
+    acceptance_rate: float | None
+    mediators: int  # active mediators with an account
+
+
+class CaseTransfers(TypedDict):
+    transfers: list[TransferView]
+    may_transfer: bool
+    suggestions: list[Suggestion]
+
+
+class TransferredCase(TypedDict):
+    id: int
+    number: str
+    dispute_type: str
+    dispute_type_label: str
+    title: str
+    description: str
+    amount: str | None  # a decimal, as text
+    state: str
+    place_name: str | None
+    org_name: str | None
+
+
+class MaskedCaseParty(TypedDict):
+    role: str
+    name: str  # masked unless a company
+    kind: str
+    represented_count: int
+
+
+class TransferForAssociation(TransferView):
+    case: TransferredCase
+    parties: list[MaskedCaseParty]
+    mediators: list[AssociationMediator]
+
+
+class TransferCounts(TypedDict):
+    transfers: int
+    pending: int
+    accepted: int
+    declined: int
+    timed_out: int
+    cancelled: int
+    returned: int
+    mediating: int
+    concluded: int
+    agreed: int
+    failed: int
+    acceptance_rate: float | None
+    success_rate: float | None
+
+
+class AssociationCounts(TransferCounts):
+    association_id: int
+    name: str
+
+
+class TransferStats(TypedDict):
+    since: datetime | None
+    until: datetime | None
+    associations: list[AssociationCounts]
+    total: TransferCounts
+
 
 class CoverageIn(msgspec.Struct):
     dispute_type: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]  # a type code, or "*"
@@ -99,25 +239,25 @@ class IndustryAssocApi(Controller):
     # ---- the registry
 
     @get("/associations", summary="Registered industry associations, what they take and their mediators")
-    async def list_associations(self, actor: Actor) -> list[dict[str, Any]]:
+    async def list_associations(self, actor: NamedDependency[Actor]) -> list[AssociationView]:
         return [a for a in await registry.list_associations() if _in_reach(actor, a)]
 
     @post("/associations", status_code=201, summary="Register an association (organisation of type association)")
-    async def register(self, actor: Actor, data: AssociationIn) -> dict[str, Any]:
+    async def register(self, actor: NamedDependency[Actor], data: JSONBody[AssociationIn]) -> AssociationView:
         return await registry.register(
             actor, data.organisation_id, _pairs(data.coverage), contact=data.contact, note=data.note,
             answer_working_days=data.answer_working_days,
         )
 
     @get("/associations/{association_id:int}", summary="One association")
-    async def association(self, actor: Actor, association_id: int) -> dict[str, Any]:
+    async def association(self, actor: NamedDependency[Actor], association_id: FromPath[int]) -> AssociationView:
         found = await registry.detail(association_id)
         if not _in_reach(actor, found):
             raise NotFound("Unknown association.")
         return found
 
     @patch("/associations/{association_id:int}", summary="Change what an association takes, its contact or whether it is active")
-    async def update(self, actor: Actor, association_id: int, data: AssociationPatch) -> dict[str, Any]:
+    async def update(self, actor: NamedDependency[Actor], association_id: FromPath[int], data: JSONBody[AssociationPatch]) -> AssociationView:
         days: Any = False if data.answer_working_days is msgspec.UNSET else data.answer_working_days
         return await registry.update(
             actor, association_id, coverage=_pairs(data.coverage) if data.coverage is not None else None,
@@ -125,13 +265,13 @@ class IndustryAssocApi(Controller):
         )
 
     @post("/associations/{association_id:int}/mediators", status_code=201, summary="Put a staff member of the association on the roster")
-    async def add_mediator(self, actor: Actor, association_id: int, data: MediatorIn) -> dict[str, Any]:
+    async def add_mediator(self, actor: NamedDependency[Actor], association_id: FromPath[int], data: JSONBody[MediatorIn]) -> MediatorAdded:
         return await registry.add_mediator(actor, association_id, data.user_id, data.name, data.phone, data.specialties)
 
     # ---- a case
 
     @get("/cases/{case_id:int}", summary="A case's transfers, and suggested associations when it may be transferred")
-    async def case_transfers(self, actor: Actor, case_id: int) -> dict[str, Any]:
+    async def case_transfers(self, actor: NamedDependency[Actor], case_id: FromPath[int]) -> CaseTransfers:
         case = await get_case(case_id, actor)
         may = services.may_transfer(case, actor) and not await services.open_transfer(case_id)
         return {
@@ -140,45 +280,45 @@ class IndustryAssocApi(Controller):
         }
 
     @get("/cases/{case_id:int}/suggestions", summary="Associations for this case, best first, with reasons")
-    async def suggestions(self, actor: Actor, case_id: int) -> list[dict[str, Any]]:
+    async def suggestions(self, actor: NamedDependency[Actor], case_id: FromPath[int]) -> list[Suggestion]:
         return await registry.suggest(await get_case(case_id, actor), actor.locale)
 
     @post("/cases/{case_id:int}/transfers", status_code=201, summary="Transfer the case to an association")
-    async def transfer(self, actor: Actor, case_id: int, data: TransferIn) -> dict[str, Any]:
+    async def transfer(self, actor: NamedDependency[Actor], case_id: FromPath[int], data: JSONBody[TransferIn]) -> TransferView:
         return await services.transfer(await get_case(case_id, actor), actor, data.association_id, data.reason)
 
     # ---- transfers
 
     @get("/transfers", summary="Transfers you may see (an association's staff: only theirs)")
-    async def transfers(self, actor: Actor, status: str | None = None) -> list[dict[str, Any]]:
+    async def transfers(self, actor: NamedDependency[Actor], status: FromQuery[str | None] = None) -> list[TransferView]:
         return await services.list_transfers(actor, status)
 
     @get("/transfers/{transfer_id:int}", summary="A transfer as the association sees it")
-    async def transfer_detail(self, actor: Actor, transfer_id: int) -> dict[str, Any]:
+    async def transfer_detail(self, actor: NamedDependency[Actor], transfer_id: FromPath[int]) -> TransferForAssociation:
         return await services.for_association(actor, transfer_id)
 
     @post("/transfers/{transfer_id:int}/accept", status_code=200, summary="The association accepts (within the deadline)")
-    async def accept(self, actor: Actor, transfer_id: int, data: AcceptIn) -> dict[str, Any]:
+    async def accept(self, actor: NamedDependency[Actor], transfer_id: FromPath[int], data: JSONBody[AcceptIn]) -> TransferForAssociation:
         return await services.accept(actor, transfer_id, data.mediator_id, data.note)
 
     @post("/transfers/{transfer_id:int}/decline", status_code=200, summary="The association declines, with a reason")
-    async def decline(self, actor: Actor, transfer_id: int, data: ReasonIn) -> dict[str, Any]:
+    async def decline(self, actor: NamedDependency[Actor], transfer_id: FromPath[int], data: JSONBody[ReasonIn]) -> TransferForAssociation:
         return await services.decline(actor, transfer_id, data.reason)
 
     @post("/transfers/{transfer_id:int}/cancel", status_code=200, summary="The centre takes a pending transfer back")
-    async def cancel(self, actor: Actor, transfer_id: int) -> dict[str, Any]:
+    async def cancel(self, actor: NamedDependency[Actor], transfer_id: FromPath[int]) -> TransferView:
         return await services.cancel(actor, transfer_id)
 
     @post("/transfers/{transfer_id:int}/return", status_code=200, summary="The association hands an accepted case back unresolved")
-    async def give_back(self, actor: Actor, transfer_id: int, data: ReasonIn) -> dict[str, Any]:
+    async def give_back(self, actor: NamedDependency[Actor], transfer_id: FromPath[int], data: JSONBody[ReasonIn]) -> TransferForAssociation:
         return await services.give_back(actor, transfer_id, data.reason)
 
     @post("/transfers/{transfer_id:int}/report", status_code=200, summary="The association's report on its mediation")
-    async def report(self, actor: Actor, transfer_id: int, data: ReportIn) -> dict[str, Any]:
+    async def report(self, actor: NamedDependency[Actor], transfer_id: FromPath[int], data: JSONBody[ReportIn]) -> TransferForAssociation:
         return await services.report(actor, transfer_id, data.report)
 
     @get("/stats", summary="Per association: transfers, accepted, declined, timed out, agreed")
-    async def stats(self, actor: Actor, since: date | None = None, until: date | None = None) -> dict[str, Any]:
+    async def stats(self, actor: NamedDependency[Actor], since: FromQuery[date | None] = None, until: FromQuery[date | None] = None) -> TransferStats:
         return await views.stats(actor, _day_start(since), _day_start(until))
 
 
@@ -200,11 +340,11 @@ class IndustryAssocAdmin(Controller):
     dependencies = {"actor": Provide(current_actor)}
 
     @get("/cases/{case_id:int}/panel", media_type=MediaType.HTML)
-    async def panel(self, actor: Actor, case_id: int) -> str:
+    async def panel(self, actor: NamedDependency[Actor], case_id: FromPath[int]) -> str:
         return await views.panel_html(await get_case(case_id, actor), actor)
 
     @get("/cases/{case_id:int}/transfer-form", media_type=MediaType.HTML)
-    async def transfer_form(self, request: Request[Any, Any, Any], actor: Actor, case_id: int) -> Response[str]:
+    async def transfer_form(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], case_id: FromPath[int]) -> Response[str]:
         """The case page's button: the panel with the suggested associations to choose from
         (a page of its own when followed as a plain link)."""
         case = await get_case(case_id, actor)
@@ -214,7 +354,7 @@ class IndustryAssocAdmin(Controller):
         return _html(await views.panel_html(case, actor, form=True, wrap=False))
 
     @post("/cases/{case_id:int}/transfer", media_type=MediaType.HTML, status_code=200)
-    async def transfer(self, actor: Actor, case_id: int, request: Request[Any, Any, Any]) -> Response[str]:
+    async def transfer(self, actor: NamedDependency[Actor], case_id: FromPath[int], request: Request[Any, Any, Any]) -> Response[str]:
         case = await get_case(case_id, actor)
         form = await form_values(request)
         _ = translator(NAME, actor.locale)
@@ -228,26 +368,26 @@ class IndustryAssocAdmin(Controller):
         return await form_result(request, actor, html, case_id=case_id, done=_("Transferred to the association."), anchor="industry_assoc")
 
     @post("/transfers/{transfer_id:int}/cancel", media_type=MediaType.HTML, status_code=200)
-    async def cancel(self, actor: Actor, transfer_id: int, request: Request[Any, Any, Any]) -> Response[str]:
+    async def cancel(self, actor: NamedDependency[Actor], transfer_id: FromPath[int], request: Request[Any, Any, Any]) -> Response[str]:
         transfer = await services.cancel(actor, transfer_id)
         html = await views.panel_html(await get_case(transfer["case_id"], actor), actor, wrap=False)
         done = translator(NAME, actor.locale)("The transfer was taken back.")
         return await form_result(request, actor, html, case_id=transfer["case_id"], done=done, anchor="industry_assoc")
 
     @get("/inbox", media_type=MediaType.HTML)
-    async def inbox(self, actor: Actor, request: Request[Any, Any, Any]) -> Response[str]:
+    async def inbox(self, actor: NamedDependency[Actor], request: Request[Any, Any, Any]) -> Response[str]:
         """The association's transfers: accept (choosing its mediator) or decline each."""
         return await views.inbox_page(request, actor)
 
     @post("/transfers/{transfer_id:int}/accept", media_type=MediaType.HTML, status_code=200)
-    async def accept(self, actor: Actor, transfer_id: int, request: Request[Any, Any, Any]) -> Response[str]:
+    async def accept(self, actor: NamedDependency[Actor], transfer_id: FromPath[int], request: Request[Any, Any, Any]) -> Response[str]:
         form = await form_values(request)
         mediator = form.get("mediator_id") or ""
         action = services.accept(actor, transfer_id, int(mediator) if mediator.isdigit() else None, form.get("note", ""))
         return await self._answer(actor, request, action, "Accepted; the case went to the association's mediator.")
 
     @post("/transfers/{transfer_id:int}/decline", media_type=MediaType.HTML, status_code=200)
-    async def decline(self, actor: Actor, transfer_id: int, request: Request[Any, Any, Any]) -> Response[str]:
+    async def decline(self, actor: NamedDependency[Actor], transfer_id: FromPath[int], request: Request[Any, Any, Any]) -> Response[str]:
         form = await form_values(request)
         action = services.decline(actor, transfer_id, form.get("reason", "")[:4000])
         return await self._answer(actor, request, action, "Declined; the case went back to the centre.")
@@ -263,7 +403,7 @@ class IndustryAssocAdmin(Controller):
         return await form_result(request, actor, "", back="/admin/plugins/industry_assoc/inbox", done=said)
 
     @get("/stats", media_type=MediaType.HTML)
-    async def stats(self, actor: Actor, request: Request[Any, Any, Any]) -> Response[str]:
+    async def stats(self, actor: NamedDependency[Actor], request: Request[Any, Any, Any]) -> Response[str]:
         return await views.stats_page(request, actor)
 
 

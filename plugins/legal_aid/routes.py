@@ -7,13 +7,15 @@ centre; the ``/cases/{id}`` endpoints go through ``get_case`` (the core's subtre
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypedDict
 from urllib.parse import quote
 
 import msgspec
 from litestar import Controller, MediaType, Request, Response, get, post
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, JSONBody
 from markupsafe import Markup
 
 from core.errors import BadRequest, JiefenError, NotFound
@@ -24,6 +26,111 @@ from plugins.legal_aid import services, views
 from plugins.legal_aid.services import PLUGIN
 
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+
+
+class ScreeningView(TypedDict):
+    id: int
+    party_id: int | None
+    name: str  # masked on the case side
+    phone: str
+    id_number: str
+    claim_amount: str | None  # a decimal, as text
+    answers: dict[str, Any]  # the questionnaire as answered; its keys follow the screening form
+    result: str
+    basis: str
+    reason_code: str
+    reason: str
+    threshold: str | None  # a decimal, as text
+    income_per_member: str | None  # a decimal, as text
+    screened_at: datetime
+
+
+class _ApplicantFields(TypedDict):
+    screening_id: int
+    name: str
+    phone: str
+    id_number: str
+    claim_amount: str | None  # a decimal, as text
+
+
+class HandoffApplicant(_ApplicantFields, total=False):
+    basis: str  # the centre's view only
+    reason: str
+
+
+class CentreRef(TypedDict):
+    id: int
+    name: str
+
+
+class Lawyer(TypedDict):
+    name: str
+    phone: str
+    firm: str
+    at: datetime | None
+
+
+class HandoffView(TypedDict):
+    id: int
+    case_id: int
+    centre: CentreRef
+    status: str
+    paused_case: bool
+    note: str
+    sent_at: datetime
+    due_at: datetime
+    urged_at: datetime | None
+    returned_at: datetime | None
+    decided_at: datetime | None
+    decline_reason: str
+    lawyer: Lawyer | None
+    route: str | None
+    outcome: str | None
+    outcome_amount: str | None  # a decimal, as text
+    outcome_note: str
+    concluded_at: datetime | None
+    applicants: list[HandoffApplicant]
+
+
+class CaseLegalAid(TypedDict):
+    screenings: list[ScreeningView]
+    handoffs: list[HandoffView]
+    may_screen: bool
+    may_hand_off: bool
+    centres: list[CentreRef]
+
+
+class CentreListItem(TypedDict):
+    id: int
+    case_id: int
+    case_number: str
+    status: str
+    sent_at: datetime
+    due_at: datetime
+    urged_at: datetime | None
+    lawyer_name: str
+    route: str | None
+    outcome: str | None
+
+
+class Respondent(TypedDict):
+    name: str
+    phone: str
+
+
+class HandedCase(TypedDict):
+    number: str
+    dispute_type: str
+    title: str
+    description: str
+    amount: str | None  # a decimal, as text
+    is_collective: bool
+    respondents: list[Respondent]
+
+
+class CentreHandoff(HandoffView):
+    case: HandedCase
+    package_sha256: str
 
 
 class ApplicantIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -81,23 +188,23 @@ class LegalAidApi(Controller):
     # the case side
 
     @get("/cases/{case_id:int}")
-    async def case_view(self, actor: Actor, case_id: int) -> dict[str, Any]:
+    async def case_view(self, actor: NamedDependency[Actor], case_id: FromPath[int]) -> CaseLegalAid:
         return await views.for_case(await get_case(case_id, actor), actor)
 
     @post("/cases/{case_id:int}/screenings", status_code=201)
-    async def screen(self, actor: Actor, case_id: int, data: ScreenIn) -> list[dict[str, Any]]:
+    async def screen(self, actor: NamedDependency[Actor], case_id: FromPath[int], data: JSONBody[ScreenIn]) -> list[ScreeningView]:
         case = await get_case(case_id, actor)
         await services.screen(case, actor, [msgspec.structs.asdict(a) for a in data.applicants], data.answers)
         return (await views.for_case(case, actor))["screenings"]
 
     @post("/cases/{case_id:int}/handoffs", status_code=201)
-    async def hand_off(self, actor: Actor, case_id: int, data: HandoffIn) -> dict[str, Any]:
+    async def hand_off(self, actor: NamedDependency[Actor], case_id: FromPath[int], data: JSONBody[HandoffIn]) -> HandoffView:
         case = await get_case(case_id, actor)
         row = await services.hand_off(case, actor, centre_id=data.centre_id, screening_ids=data.screening_ids, note=data.note, pause=data.pause)
         return next(h for h in (await views.for_case(case, actor))["handoffs"] if h["id"] == row["id"])
 
     @get("/cases/{case_id:int}/handoffs/{handoff_id:int}/package.pdf", media_type="application/pdf")
-    async def case_package(self, actor: Actor, case_id: int, handoff_id: int) -> Response[bytes]:
+    async def case_package(self, actor: NamedDependency[Actor], case_id: FromPath[int], handoff_id: FromPath[int]) -> Response[bytes]:
         case = await get_case(case_id, actor)
         row = await services.handoff(handoff_id)
         if row["case_id"] != case["id"]:
@@ -107,43 +214,43 @@ class LegalAidApi(Controller):
     # the centre
 
     @get("/centre/handoffs")
-    async def centre_list(self, actor: Actor, status: str | None = None) -> list[dict[str, Any]]:
+    async def centre_list(self, actor: NamedDependency[Actor], status: FromQuery[str | None] = None) -> list[CentreListItem]:
         return [
             {k: h[k] for k in ("id", "case_id", "case_number", "status", "sent_at", "due_at", "urged_at", "lawyer_name", "route", "outcome")}
             for h in await services.centre_handoffs(actor, status)
         ]
 
     @get("/centre/handoffs/{handoff_id:int}")
-    async def centre_view(self, actor: Actor, handoff_id: int) -> dict[str, Any]:
+    async def centre_view(self, actor: NamedDependency[Actor], handoff_id: FromPath[int]) -> CentreHandoff:
         return await views.for_centre(handoff_id, actor)
 
     @get("/centre/handoffs/{handoff_id:int}/package.pdf", media_type="application/pdf")
-    async def centre_package(self, actor: Actor, handoff_id: int) -> Response[bytes]:
+    async def centre_package(self, actor: NamedDependency[Actor], handoff_id: FromPath[int]) -> Response[bytes]:
         _row, case = await services.for_centre(handoff_id, actor)
         return _pdf((await services.package_of(handoff_id))["pdf"], case["number"])
 
     @post("/centre/handoffs/{handoff_id:int}/accept", status_code=200)
-    async def accept(self, actor: Actor, handoff_id: int) -> dict[str, Any]:
+    async def accept(self, actor: NamedDependency[Actor], handoff_id: FromPath[int]) -> CentreHandoff:
         await services.accept(handoff_id, actor)
         return await views.for_centre(handoff_id, actor)
 
     @post("/centre/handoffs/{handoff_id:int}/decline", status_code=200)
-    async def decline(self, actor: Actor, handoff_id: int, data: ReasonIn) -> dict[str, Any]:
+    async def decline(self, actor: NamedDependency[Actor], handoff_id: FromPath[int], data: JSONBody[ReasonIn]) -> CentreHandoff:
         await services.decline(handoff_id, actor, data.reason)
         return await views.for_centre(handoff_id, actor)
 
     @post("/centre/handoffs/{handoff_id:int}/lawyer", status_code=200)
-    async def lawyer(self, actor: Actor, handoff_id: int, data: LawyerIn) -> dict[str, Any]:
+    async def lawyer(self, actor: NamedDependency[Actor], handoff_id: FromPath[int], data: JSONBody[LawyerIn]) -> CentreHandoff:
         await services.assign_lawyer(handoff_id, actor, name=data.name, phone=data.phone, firm=data.firm)
         return await views.for_centre(handoff_id, actor)
 
     @post("/centre/handoffs/{handoff_id:int}/route", status_code=200)
-    async def route(self, actor: Actor, handoff_id: int, data: RouteIn) -> dict[str, Any]:
+    async def route(self, actor: NamedDependency[Actor], handoff_id: FromPath[int], data: JSONBody[RouteIn]) -> CentreHandoff:
         await services.report_route(handoff_id, actor, data.route)
         return await views.for_centre(handoff_id, actor)
 
     @post("/centre/handoffs/{handoff_id:int}/outcome", status_code=200)
-    async def outcome(self, actor: Actor, handoff_id: int, data: OutcomeIn) -> dict[str, Any]:
+    async def outcome(self, actor: NamedDependency[Actor], handoff_id: FromPath[int], data: JSONBody[OutcomeIn]) -> CentreHandoff:
         await services.report_outcome(handoff_id, actor, outcome=data.outcome, amount=data.amount, note=data.note)
         return await views.for_centre(handoff_id, actor)
 
@@ -177,11 +284,11 @@ class LegalAidAdmin(Controller):
     dependencies = {"actor": Provide(current_actor)}
 
     @get("/cases/{case_id:int}/panel", media_type=MediaType.HTML)
-    async def panel(self, actor: Actor, case_id: int) -> str:
+    async def panel(self, actor: NamedDependency[Actor], case_id: FromPath[int]) -> str:
         return (await views.panel(await get_case(case_id, actor), actor))["html"]
 
     @get("/cases/{case_id:int}/screen", media_type=MediaType.HTML)
-    async def screen_form(self, request: Request[Any, Any, Any], actor: Actor, case_id: int) -> Response[str]:
+    async def screen_form(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], case_id: FromPath[int]) -> Response[str]:
         """The case page's button: the panel with the screening form in it. The button targets
         ``#legal-aid-panel``; the answer is that element whole, so it replaces it. Followed as
         a plain link, it is a page of its own."""
@@ -194,7 +301,7 @@ class LegalAidAdmin(Controller):
         return Response(html, media_type=MediaType.HTML, headers={"HX-Reswap": "outerHTML"})
 
     @post("/cases/{case_id:int}/screen", media_type=MediaType.HTML, status_code=200)
-    async def screen(self, request: Request[Any, Any, Any], actor: Actor, case_id: int) -> Response[str]:
+    async def screen(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], case_id: FromPath[int]) -> Response[str]:
         case = await get_case(case_id, actor)
         form = await request.form()
         try:
@@ -212,7 +319,7 @@ class LegalAidAdmin(Controller):
         return await form_result(request, actor, html, case_id=case_id, done=done, anchor="legal_aid")
 
     @get("/cases/{case_id:int}/handoff", media_type=MediaType.HTML)
-    async def handoff_form(self, request: Request[Any, Any, Any], actor: Actor, case_id: int) -> Response[str]:
+    async def handoff_form(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], case_id: FromPath[int]) -> Response[str]:
         case = await get_case(case_id, actor)
         if not services.may_screen(case, actor):
             raise NotFound()
@@ -222,7 +329,7 @@ class LegalAidAdmin(Controller):
         return Response(html, media_type=MediaType.HTML)
 
     @post("/cases/{case_id:int}/handoff", media_type=MediaType.HTML, status_code=200)
-    async def hand_off(self, request: Request[Any, Any, Any], actor: Actor, case_id: int) -> Response[str]:
+    async def hand_off(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], case_id: FromPath[int]) -> Response[str]:
         case = await get_case(case_id, actor)
         form = await request.form()
         try:
@@ -240,15 +347,15 @@ class LegalAidAdmin(Controller):
         return await form_result(request, actor, html, case_id=case_id, done=done, anchor="legal_aid")
 
     @get("/centre", media_type=MediaType.HTML)
-    async def centre(self, request: Request[Any, Any, Any], actor: Actor) -> Response[str]:
+    async def centre(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor]) -> Response[str]:
         return await views.centre_page(request, actor)
 
     @get("/centre/handoffs/{handoff_id:int}", media_type=MediaType.HTML)
-    async def handoff(self, request: Request[Any, Any, Any], actor: Actor, handoff_id: int) -> Response[str]:
+    async def handoff(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], handoff_id: FromPath[int]) -> Response[str]:
         return await views.handoff_page(request, handoff_id, actor)
 
     @post("/centre/handoffs/{handoff_id:int}/{step:str}", media_type=MediaType.HTML, status_code=200)
-    async def step(self, request: Request[Any, Any, Any], actor: Actor, handoff_id: int, step: str) -> Response[str]:
+    async def step(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], handoff_id: FromPath[int], step: FromPath[str]) -> Response[str]:
         """accept, decline, lawyer, route, outcome — the page's forms."""
         form = {k: str(v).strip() for k, v in (await request.form()).items() if isinstance(v, str)}
         await services.for_centre(handoff_id, actor)  # 404 before anything else for a stranger

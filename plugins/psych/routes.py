@@ -4,11 +4,12 @@ behind a guard that answers 404 where the plugin is off for the requester's town
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypedDict
 
 import msgspec
 from litestar import Controller, MediaType, Request, Response, get, patch, post
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, JSONBody
 from markupsafe import Markup
 
 from core.errors import JiefenError, NotFound
@@ -20,6 +21,131 @@ from plugins.psych.services import PLUGIN
 
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
 Grade = Literal["green", "yellow", "red"]
+
+
+class CounsellorOut(TypedDict):
+    id: int
+    user_id: int | None
+    station_id: int
+    station_path: str
+    name: str
+    phone: str
+    specialties: list[str]
+    available: bool
+    max_load: int
+    active: bool
+    created_at: datetime
+    load: int  # open referrals now
+
+
+class Candidate(TypedDict):
+    id: int
+    name: str
+    station_id: int
+    specialties: list[str]
+    load: int
+    max_load: int
+
+
+class CounsellorRef(TypedDict):
+    id: int
+    name: str
+    phone: str
+
+
+class StationRef(TypedDict):
+    id: int
+    name: str
+
+
+class Override(TypedDict):
+    at: datetime
+    by: int | None
+    reason: str
+
+
+class _SessionFields(TypedDict):
+    id: int
+    held_at: datetime
+    mode: str
+    minutes: int
+
+
+class SessionView(_SessionFields, total=False):
+    notes: str  # the counselling side only
+
+
+class _FollowUpFields(TypedDict):
+    id: int
+    due_at: datetime
+    status: str
+    done_at: datetime | None
+
+
+class FollowUpView(_FollowUpFields, total=False):
+    notes: str  # the counselling side only
+
+
+class GradingView(TypedDict):
+    grade: str
+    at: datetime
+    side: str
+    reason: str | None  # a counselling-side reason only for the counselling side
+
+
+class _ReferralFields(TypedDict):
+    id: int
+    case_id: int
+    party_id: int
+    party_role: str
+    party_name: str  # masked for the case side
+    party_phone: str  # masked for the case side
+    counsellor: CounsellorRef
+    station: StationRef
+    status: str
+    paused_case: bool
+    grade: str
+    graded_at: datetime
+    reason: str
+    consent_method: str
+    consent_at: datetime
+    referred_at: datetime
+    next_follow_up_at: datetime | None
+    result: str | None
+    ended_at: datetime | None
+    override: Override | None
+    blocks_close: bool
+    sessions: list[SessionView]
+    follow_ups: list[FollowUpView]
+    gradings: list[GradingView]
+    confidential: bool
+
+
+class ReferralView(_ReferralFields, total=False):
+    result_note: str  # the counselling side only
+    case_number: str  # the counselling side's views
+    dispute_type: str
+    due_follow_ups: int  # the queue only
+
+
+class CaseReferrals(TypedDict):
+    referrals: list[ReferralView]
+    may_refer: bool
+    candidates: list[Candidate]
+
+
+class SessionRecorded(TypedDict):
+    id: int
+    referral_id: int
+    held_at: datetime
+    mode: str
+    minutes: int
+
+
+class FollowUpDone(TypedDict):
+    id: int
+    status: str
+    done_at: datetime
 
 
 class CounsellorIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -96,23 +222,23 @@ class PsychApi(Controller):
     dependencies = {"actor": Provide(current_actor)}
 
     @get("/counsellors")
-    async def counsellors(self, actor: Actor, station_id: int | None = None) -> list[dict[str, Any]]:
+    async def counsellors(self, actor: NamedDependency[Actor], station_id: FromQuery[int | None] = None) -> list[CounsellorOut]:
         return await services.list_counsellors(actor, station_id)
 
     @post("/counsellors", status_code=201)
-    async def add_counsellor(self, actor: Actor, data: CounsellorIn) -> dict[str, Any]:
+    async def add_counsellor(self, actor: NamedDependency[Actor], data: JSONBody[CounsellorIn]) -> CounsellorOut:
         return await services.add_counsellor(
             actor, data.station_id, data.name, phone=data.phone, specialties=data.specialties, user_id=data.user_id,
             max_load=data.max_load, available=data.available,
         )
 
     @patch("/counsellors/{counsellor_id:int}")
-    async def update_counsellor(self, actor: Actor, counsellor_id: int, data: CounsellorPatch) -> dict[str, Any]:
+    async def update_counsellor(self, actor: NamedDependency[Actor], counsellor_id: FromPath[int], data: JSONBody[CounsellorPatch]) -> CounsellorOut:
         changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
         return await services.update_counsellor(actor, counsellor_id, changes)
 
     @get("/cases/{case_id:int}")
-    async def case_referrals(self, actor: Actor, case_id: int) -> dict[str, Any]:
+    async def case_referrals(self, actor: NamedDependency[Actor], case_id: FromPath[int]) -> CaseReferrals:
         case = await get_case(case_id, actor)
         may = services.may_refer(case, actor)
         return {
@@ -121,7 +247,7 @@ class PsychApi(Controller):
         }
 
     @post("/cases/{case_id:int}/referrals", status_code=201)
-    async def refer(self, actor: Actor, case_id: int, data: ReferIn) -> dict[str, Any]:
+    async def refer(self, actor: NamedDependency[Actor], case_id: FromPath[int], data: JSONBody[ReferIn]) -> ReferralView:
         case = await get_case(case_id, actor)
         ref = await services.refer(
             case, actor, party_id=data.party_id, consent=data.consent, grade=data.grade, reason=data.reason,
@@ -131,34 +257,34 @@ class PsychApi(Controller):
         return view
 
     @get("/queue")
-    async def queue(self, actor: Actor, include_ended: bool = False) -> list[dict[str, Any]]:
+    async def queue(self, actor: NamedDependency[Actor], include_ended: FromQuery[bool] = False) -> list[ReferralView]:
         return await views.queue(actor, include_ended)
 
     @get("/referrals/{referral_id:int}")
-    async def referral(self, actor: Actor, referral_id: int) -> dict[str, Any]:
+    async def referral(self, actor: NamedDependency[Actor], referral_id: FromPath[int]) -> ReferralView:
         return await _visible_referral(referral_id, actor)
 
     @post("/referrals/{referral_id:int}/grade", status_code=200)
-    async def grade(self, actor: Actor, referral_id: int, data: GradeIn) -> dict[str, Any]:
+    async def grade(self, actor: NamedDependency[Actor], referral_id: FromPath[int], data: JSONBody[GradeIn]) -> ReferralView:
         await services.regrade(referral_id, actor, data.grade, data.reason)
         return await _visible_referral(referral_id, actor)
 
     @post("/referrals/{referral_id:int}/sessions", status_code=201)
-    async def session(self, actor: Actor, referral_id: int, data: SessionIn) -> dict[str, Any]:
+    async def session(self, actor: NamedDependency[Actor], referral_id: FromPath[int], data: JSONBody[SessionIn]) -> SessionRecorded:
         return await services.record_session(referral_id, actor, held_at=data.held_at, mode=data.mode, minutes=data.minutes, notes=data.notes)
 
     @post("/referrals/{referral_id:int}/end", status_code=200)
-    async def end(self, actor: Actor, referral_id: int, data: EndIn) -> dict[str, Any]:
+    async def end(self, actor: NamedDependency[Actor], referral_id: FromPath[int], data: JSONBody[EndIn]) -> ReferralView:
         await services.end(referral_id, actor, result=data.result, note=data.note, keep_open=data.keep_open)
         return await _visible_referral(referral_id, actor)
 
     @post("/referrals/{referral_id:int}/override", status_code=200)
-    async def override(self, actor: Actor, referral_id: int, data: ReasonIn) -> dict[str, Any]:
+    async def override(self, actor: NamedDependency[Actor], referral_id: FromPath[int], data: JSONBody[ReasonIn]) -> ReferralView:
         await services.override_close(referral_id, actor, data.reason)
         return await _visible_referral(referral_id, actor)
 
     @post("/follow_ups/{follow_up_id:int}/done", status_code=200)
-    async def follow_up_done(self, actor: Actor, follow_up_id: int, data: FollowUpIn) -> dict[str, Any]:
+    async def follow_up_done(self, actor: NamedDependency[Actor], follow_up_id: FromPath[int], data: JSONBody[FollowUpIn]) -> FollowUpDone:
         return await services.complete_follow_up(follow_up_id, actor, data.notes)
 
 
@@ -186,11 +312,11 @@ class PsychAdmin(Controller):
     dependencies = {"actor": Provide(current_actor)}
 
     @get("/cases/{case_id:int}/panel", media_type=MediaType.HTML)
-    async def panel(self, actor: Actor, case_id: int) -> str:
+    async def panel(self, actor: NamedDependency[Actor], case_id: FromPath[int]) -> str:
         return (await views.panel(await get_case(case_id, actor), actor))["html"]
 
     @get("/cases/{case_id:int}/refer", media_type=MediaType.HTML)
-    async def refer_form(self, request: Request[Any, Any, Any], actor: Actor, case_id: int) -> Response[str]:
+    async def refer_form(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], case_id: FromPath[int]) -> Response[str]:
         """The case page's button: the panel with the referral form in it. The button targets
         ``#psych-panel``; the answer is that element whole, so it replaces it. Followed as a
         plain link, it is a page of its own."""
@@ -203,7 +329,7 @@ class PsychAdmin(Controller):
         return Response(html, media_type=MediaType.HTML, headers={"HX-Reswap": "outerHTML"})
 
     @post("/cases/{case_id:int}/refer", media_type=MediaType.HTML, status_code=200)
-    async def refer(self, request: Request[Any, Any, Any], actor: Actor, case_id: int) -> Response[str]:
+    async def refer(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], case_id: FromPath[int]) -> Response[str]:
         case = await get_case(case_id, actor)
         form = await form_values(request)
         try:
@@ -222,7 +348,7 @@ class PsychAdmin(Controller):
         return await form_result(request, actor, html, case_id=case_id, done=translator(PLUGIN, actor.locale)("Referred for counselling."), anchor="psych")
 
     @post("/referrals/{referral_id:int}/grade", media_type=MediaType.HTML, status_code=200)
-    async def grade(self, request: Request[Any, Any, Any], actor: Actor, referral_id: int) -> Response[str]:
+    async def grade(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], referral_id: FromPath[int]) -> Response[str]:
         form = await form_values(request)
         ref = await services.referral(referral_id)
         error = ""
@@ -237,7 +363,7 @@ class PsychAdmin(Controller):
         return await form_result(request, actor, html, case_id=ref["case_id"], error=error, done=done, anchor="psych")
 
     @post("/referrals/{referral_id:int}/override", media_type=MediaType.HTML, status_code=200)
-    async def override(self, request: Request[Any, Any, Any], actor: Actor, referral_id: int) -> Response[str]:
+    async def override(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], referral_id: FromPath[int]) -> Response[str]:
         form = await form_values(request)
         ref = await services.referral(referral_id)
         case = await get_case(ref["case_id"], actor)
@@ -251,11 +377,11 @@ class PsychAdmin(Controller):
         return await form_result(request, actor, html, case_id=case["id"], error=error, done=done, anchor="psych")
 
     @get("/queue", media_type=MediaType.HTML)
-    async def queue(self, request: Request[Any, Any, Any], actor: Actor) -> Response[str]:
+    async def queue(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor]) -> Response[str]:
         return await views.queue_page(request, actor)
 
     @get("/referrals/{referral_id:int}", media_type=MediaType.HTML)
-    async def referral(self, request: Request[Any, Any, Any], actor: Actor, referral_id: int) -> Response[str]:
+    async def referral(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], referral_id: FromPath[int]) -> Response[str]:
         return await views.referral_page(request, referral_id, actor)
 
     async def _referral_after(self, request: Request[Any, Any, Any], actor: Actor, referral_id: int, error: str, done: str) -> Response[str]:
@@ -267,7 +393,7 @@ class PsychAdmin(Controller):
         return await form_result(request, actor, "", back=url, done=translator(PLUGIN, actor.locale)(done))
 
     @post("/referrals/{referral_id:int}/sessions", media_type=MediaType.HTML, status_code=200)
-    async def session(self, request: Request[Any, Any, Any], actor: Actor, referral_id: int) -> Response[str]:
+    async def session(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], referral_id: FromPath[int]) -> Response[str]:
         form = await form_values(request)
         error = ""
         try:
@@ -282,7 +408,7 @@ class PsychAdmin(Controller):
         return await self._referral_after(request, actor, referral_id, error, "The session was recorded.")
 
     @post("/referrals/{referral_id:int}/end", media_type=MediaType.HTML, status_code=200)
-    async def end(self, request: Request[Any, Any, Any], actor: Actor, referral_id: int) -> Response[str]:
+    async def end(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], referral_id: FromPath[int]) -> Response[str]:
         form = await form_values(request)
         error = ""
         try:
@@ -292,7 +418,7 @@ class PsychAdmin(Controller):
         return await self._referral_after(request, actor, referral_id, error, "Saved.")
 
     @post("/follow_ups/{follow_up_id:int}/done", media_type=MediaType.HTML, status_code=200)
-    async def follow_up_done(self, request: Request[Any, Any, Any], actor: Actor, follow_up_id: int) -> Response[str]:
+    async def follow_up_done(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], follow_up_id: FromPath[int]) -> Response[str]:
         form = await form_values(request)
         from plugins.psych.tables import FollowUp
 

@@ -9,7 +9,8 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, get, post
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath
 
 from core.actors import Actor
 from core.deadlines import DEFAULT_POLICIES
@@ -109,11 +110,11 @@ class IntegrationPages(Controller):
 
     # -- API keys -------------------------------------------------------------------------
     @get("/keys", name="manage_keys")
-    async def key_list(self, request: Request[Any, Any, Any], actor: Actor) -> Any:
+    async def key_list(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor]) -> Any:
         return page(request, actor, "manage/keys.html", await _keys_context(actor))
 
     @post("/keys", name="manage_keys_create")
-    async def key_create(self, request: Request[Any, Any, Any], actor: Actor) -> Any:
+    async def key_create(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor]) -> Any:
         form = await request.form()
         v: dict[str, Any] = flat(form)
         v["scopes"] = [s for s in form.getall("scopes", []) if isinstance(s, str)]
@@ -140,13 +141,13 @@ class IntegrationPages(Controller):
         return page(request, actor, "manage/keys.html", await _keys_context(actor, issued=issued))
 
     @post("/keys/{key_id:int}/revoke", name="manage_keys_revoke")
-    async def key_revoke(self, request: Request[Any, Any, Any], actor: Actor, key_id: int) -> Any:
+    async def key_revoke(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], key_id: FromPath[int]) -> Any:
         await keys.revoke_key(actor, key_id)
         return redirect(request, "/admin/manage/keys")
 
     # -- Webhook deliveries -----------------------------------------------------------------
     @get("/webhooks", name="manage_webhooks")
-    async def delivery_log(self, request: Request[Any, Any, Any], actor: Actor) -> Any:
+    async def delivery_log(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor]) -> Any:
         status = request.query_params.get("status", "")
         if status not in ("", "pending", "sent", "failed"):
             status = ""
@@ -154,7 +155,7 @@ class IntegrationPages(Controller):
         return page(request, actor, "manage/webhooks.html", await _webhooks_context(actor, status, integration))
 
     @post("/webhooks/deliveries/{delivery_id:int}/retry", name="manage_webhooks_retry")
-    async def delivery_retry(self, request: Request[Any, Any, Any], actor: Actor, delivery_id: int) -> Any:
+    async def delivery_retry(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], delivery_id: FromPath[int]) -> Any:
         found = await WebhookDelivery.select(
             *WebhookDelivery.all_columns(), WebhookDelivery.integration.organisation.path.as_alias("org_path"),
         ).where(WebhookDelivery.id == delivery_id).first()
@@ -171,11 +172,11 @@ class IntegrationPages(Controller):
 
     # -- Deadline policies ------------------------------------------------------------------
     @get("/deadlines", name="manage_deadlines")
-    async def deadlines(self, request: Request[Any, Any, Any], actor: Actor) -> Any:
+    async def deadlines(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor]) -> Any:
         return page(request, actor, "manage/deadlines.html", await _deadlines_context(actor))
 
     @post("/deadlines", name="manage_deadlines_save")
-    async def deadline_save(self, request: Request[Any, Any, Any], actor: Actor) -> Any:
+    async def deadline_save(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor]) -> Any:
         v = flat(await request.form())
         _ = translator(actor.locale)
         try:
@@ -206,7 +207,7 @@ class IntegrationPages(Controller):
         return redirect(request, "/admin/manage/deadlines")
 
     @post("/deadlines/{rule_id:int}/delete", name="manage_deadlines_delete")
-    async def deadline_delete(self, request: Request[Any, Any, Any], actor: Actor, rule_id: int) -> Any:
+    async def deadline_delete(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], rule_id: FromPath[int]) -> Any:
         await remove_rule(actor, rule_id)
         return redirect(request, "/admin/manage/deadlines")
 

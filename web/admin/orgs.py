@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get, post
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath
 from litestar.response import Redirect
 
 from core import lookups
@@ -38,11 +39,11 @@ class OrgPages(Controller):
         return Redirect("/admin/manage/orgs")
 
     @get("/orgs", name="manage_orgs")
-    async def orgs(self, request: Request[Any, Any, Any], actor: Actor) -> Any:
+    async def orgs(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor]) -> Any:
         return page(request, actor, "manage/orgs.html", await _context(actor))
 
     @post("/orgs", name="manage_orgs_create")
-    async def create(self, request: Request[Any, Any, Any], actor: Actor) -> Any:
+    async def create(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor]) -> Any:
         v = flat(await request.form())
         try:
             name = v.get("name", "").strip()
@@ -66,7 +67,7 @@ class OrgPages(Controller):
         return redirect(request, "/admin/manage/orgs")
 
     @post("/orgs/{org_id:int}/active", name="manage_orgs_active")
-    async def toggle(self, request: Request[Any, Any, Any], actor: Actor, org_id: int) -> Any:
+    async def toggle(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], org_id: FromPath[int]) -> Any:
         org = await org_in_subtree(actor, org_id)
         if org["id"] != actor.org_id:  # never switch off your own node
             await Organisation.update({Organisation.active: not org["active"]}).where(Organisation.id == org_id)

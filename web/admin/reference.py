@@ -6,7 +6,8 @@ import re
 from typing import Any
 
 from litestar import Controller, Request, get, post
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath
 
 from core import lookups
 from core.actors import Actor
@@ -28,11 +29,11 @@ class ReferencePages(Controller):
     dependencies = {"actor": Provide(admin_actor)}
 
     @get("/types", name="manage_types")
-    async def types(self, request: Request[Any, Any, Any], actor: Actor) -> Any:
+    async def types(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor]) -> Any:
         return page(request, actor, "manage/types.html", await _types_context(actor))
 
     @post("/types", name="manage_types_create")
-    async def create_type(self, request: Request[Any, Any, Any], actor: Actor) -> Any:
+    async def create_type(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor]) -> Any:
         v = flat(await request.form())
         try:
             code = v.get("code", "").strip().lower()
@@ -54,7 +55,7 @@ class ReferencePages(Controller):
         return redirect(request, "/admin/manage/types")
 
     @post("/types/{code:str}/active", name="manage_types_active")
-    async def toggle_type(self, request: Request[Any, Any, Any], actor: Actor, code: str) -> Any:
+    async def toggle_type(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], code: FromPath[str]) -> Any:
         row = await DisputeType.select(DisputeType.active).where(DisputeType.code == code).first()
         if row is None:
             raise NotFound()
@@ -63,11 +64,11 @@ class ReferencePages(Controller):
         return redirect(request, "/admin/manage/types")
 
     @get("/plugins", name="manage_plugins")
-    async def plugins(self, request: Request[Any, Any, Any], actor: Actor) -> Any:
+    async def plugins(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor]) -> Any:
         return page(request, actor, "manage/plugins.html", await self._plugins_context(actor))
 
     @post("/plugins", name="manage_plugins_set")
-    async def set_plugin(self, request: Request[Any, Any, Any], actor: Actor) -> Any:
+    async def set_plugin(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor]) -> Any:
         v = flat(await request.form())
         state = v.get("state", "")
         enabled = True if state == "on" else False if state == "off" else None

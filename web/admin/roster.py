@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get, post
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath
 
 from core.actors import Actor
 from core.auth.tables import StaffUser
@@ -67,14 +68,14 @@ class RosterPages(Controller):
     dependencies = {"actor": Provide(admin_actor)}
 
     @get("/", name="manage_roster")
-    async def roster(self, request: Request[Any, Any, Any], actor: Actor) -> Any:
+    async def roster(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor]) -> Any:
         edit = None
         if (request.query_params.get("edit") or "").isdigit():
             edit = await _mediator_in_subtree(actor, int(request.query_params["edit"]))
         return page(request, actor, "manage/roster.html", await _context(request, actor, edit=edit))
 
     @post("/", name="manage_roster_create")
-    async def create(self, request: Request[Any, Any, Any], actor: Actor) -> Any:
+    async def create(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor]) -> Any:
         form = await request.form()
         v = flat(form)
         try:
@@ -93,7 +94,7 @@ class RosterPages(Controller):
         return redirect(request, "/admin/manage/roster")
 
     @post("/{mediator_id:int}", name="manage_roster_update")
-    async def update(self, request: Request[Any, Any, Any], actor: Actor, mediator_id: int) -> Any:
+    async def update(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], mediator_id: FromPath[int]) -> Any:
         row = await _mediator_in_subtree(actor, mediator_id)
         form = await request.form()
         v = flat(form)
@@ -105,7 +106,7 @@ class RosterPages(Controller):
         return redirect(request, "/admin/manage/roster")
 
     @post("/{mediator_id:int}/active", name="manage_roster_active")
-    async def toggle(self, request: Request[Any, Any, Any], actor: Actor, mediator_id: int) -> Any:
+    async def toggle(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], mediator_id: FromPath[int]) -> Any:
         row = await _mediator_in_subtree(actor, mediator_id)
         await Mediator.update({Mediator.active: not row["active"]}).where(Mediator.id == row["id"])
         return redirect(request, "/admin/manage/roster")

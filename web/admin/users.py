@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Controller, Request, get, post
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath
 
 from core.actors import Actor
 from core.auth.service import hash_password
@@ -59,11 +60,11 @@ class UserPages(Controller):
     dependencies = {"actor": Provide(admin_actor)}
 
     @get("/", name="manage_users")
-    async def users(self, request: Request[Any, Any, Any], actor: Actor) -> Any:
+    async def users(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor]) -> Any:
         return page(request, actor, "manage/users.html", await _context(request, actor))
 
     @post("/", name="manage_users_create")
-    async def create(self, request: Request[Any, Any, Any], actor: Actor) -> Any:
+    async def create(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor]) -> Any:
         form = await request.form()
         v = flat(form)
         roles = [r for r in form.getall("roles", []) if r in ROLES]
@@ -97,7 +98,7 @@ class UserPages(Controller):
         return page(request, actor, "manage/users.html", ctx)
 
     @post("/{user_id:int}/active", name="manage_users_active")
-    async def toggle(self, request: Request[Any, Any, Any], actor: Actor, user_id: int) -> Any:
+    async def toggle(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], user_id: FromPath[int]) -> Any:
         user = await _user_in_subtree(actor, user_id)
         if user["id"] == actor.user_id:
             raise Conflict("You cannot deactivate yourself.")
@@ -110,7 +111,7 @@ class UserPages(Controller):
         return redirect(request, "/admin/manage/users")
 
     @post("/{user_id:int}/reset", name="manage_users_reset")
-    async def reset(self, request: Request[Any, Any, Any], actor: Actor, user_id: int) -> Any:
+    async def reset(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], user_id: FromPath[int]) -> Any:
         user = await _user_in_subtree(actor, user_id)
         password = temporary_password()
         async with write_transaction():

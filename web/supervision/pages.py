@@ -8,7 +8,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get, post
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath
 from markupsafe import Markup
 
 from core.actors import Actor
@@ -69,7 +70,7 @@ class SupervisionPages(Controller):
     # ------------------------------------------------------------ the dashboard
 
     @get("/", name="dashboard")
-    async def dashboard(self, request: Request[Any, Any, Any], actor: Actor) -> Any:
+    async def dashboard(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor]) -> Any:
         params = request.query_params
         org = await organisation(actor, _int(params.get("org")))
         period = params.get("period") or figures.DEFAULT_PERIOD
@@ -112,7 +113,7 @@ class SupervisionPages(Controller):
         return ctx
 
     @post("/cases/{case_id:int}/act", name="dashboard_act")
-    async def act(self, request: Request[Any, Any, Any], actor: Actor, case_id: int) -> Any:
+    async def act(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], case_id: FromPath[int]) -> Any:
         values = flat(await request.form())
         event = values.get("event", "")
         if event not in figures.SUPERVISION_EVENTS:
@@ -140,7 +141,7 @@ class SupervisionPages(Controller):
     # ------------------------------------------------------------ the periodic reports
 
     @get("/reports/{slug:str}", name="report_page")
-    async def report(self, request: Request[Any, Any, Any], actor: Actor, slug: str) -> Any:
+    async def report(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], slug: FromPath[str]) -> Any:
         kind, org, day = await self._report_args(request, actor, slug)
         view = await reports.report_view(org, kind, day)
         _ = translator(actor.locale)
@@ -163,7 +164,7 @@ class SupervisionPages(Controller):
         return page(request, actor, "supervision/report.html", ctx)
 
     @get("/reports/{slug:str}/export/{fmt:str}", name="report_export")
-    async def export(self, request: Request[Any, Any, Any], actor: Actor, slug: str, fmt: str) -> Response[bytes]:
+    async def export(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], slug: FromPath[str], fmt: FromPath[str]) -> Response[bytes]:
         if fmt not in ("csv", "xlsx"):
             raise NotFound()
         kind, org, day = await self._report_args(request, actor, slug)
@@ -183,7 +184,7 @@ class SupervisionPages(Controller):
         )
 
     @post("/reports/{slug:str}/keep", name="report_keep")
-    async def keep(self, request: Request[Any, Any, Any], actor: Actor, slug: str) -> Any:
+    async def keep(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], slug: FromPath[str]) -> Any:
         """Compute the period again and keep it (for a period that has ended)."""
         values = flat(await request.form())
         kind = reports.KINDS.get(slug)
