@@ -3,11 +3,16 @@ and runs the real flows, too slow to repeat for each of a thousand requests."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
 
 from tests.security.world import World, build_world
+
+# The test client logs a line per request at INFO, which the app's logging config lets through:
+# over the matrix's thousands of requests that is time spent formatting lines nobody reads.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 @pytest.fixture(autouse=True)

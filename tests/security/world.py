@@ -110,14 +110,16 @@ async def _ok(resp: httpx.Response, status: int = 200) -> Any:
     return resp.json() if resp.headers.get("content-type", "").startswith("application/json") else resp
 
 
-def _body(town: Town, **over: Any) -> dict[str, Any]:
+def _body(town: Town, marked: bool = True, **over: Any) -> dict[str, Any]:
+    if not marked:  # town B's own case: its party must see it, and it must not look like town A's
+        return application(town, accept_now=True, rights_notified=True, consent=True, **over)
     body = application(town, accept_now=True, rights_notified=True, consent=True, description=f"{MARKER_TEXT} 拖欠工资", **over)
     body["parties"][0].update(name=MARKER_PARTY, phone=MARKER_PHONE)
     return body
 
 
-async def _case_in_mediation(desk: Api, mediator: Api, town: Town, **over: Any) -> int:
-    cid = (await _ok(await desk.post("/api/v1/cases", json=_body(town, **over)), 201))["id"]
+async def _case_in_mediation(desk: Api, mediator: Api, town: Town, marked: bool = True, **over: Any) -> int:
+    cid = (await _ok(await desk.post("/api/v1/cases", json=_body(town, marked, **over)), 201))["id"]
     await desk.act(cid, "dispatch", mediator_id=town.mediators[0]["id"])
     await mediator.act(cid, "take")
     return cid
@@ -296,7 +298,7 @@ async def build_world(client: httpx.AsyncClient) -> World:
             "name": name, "organisation_id": b.town.town["id"], "scopes": scopes, "roles": roles, "rate_limit_per_minute": 100000}), 201)
         world.keys[name] = made["key"]
     b_desk, b_mediator = world.sessions["b:window_staff"], world.sessions["b:committee_mediator"]
-    b_case = await _case_in_mediation(b_desk, b_mediator, b.town)
+    b_case = await _case_in_mediation(b_desk, b_mediator, b.town, marked=False)
     from core.parties import tracking as party_tracking
 
     token = await party_tracking.new_link(b_case, await _party(b_case))
