@@ -10,6 +10,7 @@ from core.cases.tables import (
     CaseCounter,
     CaseEvent,
     CaseLink,
+    CaseRemark,
     CaseUnit,
     Deadline,
     DispatchRule,
@@ -27,7 +28,7 @@ CORE_TABLES = [
     OrganisationType, Organisation, PluginSwitch,
     StaffUser, StaffSession, ApiKey,
     DisputeType, Mediator, MediatorRelation,
-    Case, Party, Evidence, CaseEvent, CaseUnit, CaseLink, MediationSession,
+    Case, Party, Evidence, CaseEvent, CaseRemark, CaseUnit, CaseLink, MediationSession,
     Agreement, FollowUp, Deadline, CaseCounter, IdempotencyRecord, DispatchRule,
     OutboxJob, AccessLog,
 ]

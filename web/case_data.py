@@ -22,6 +22,7 @@ from core.cases.tables import (
     MediationSession,
     Party,
 )
+from core.cases.timeline import join_remarks
 from core.cases.views import masked_party
 from core.i18n import gettext
 from core.orgs.tables import Organisation
@@ -72,9 +73,10 @@ async def case_context(
         (CaseUnit.case == cid) & (CaseUnit.active == True)  # noqa: E712
     )
     events = await CaseEvent.select(
-        CaseEvent.seq, CaseEvent.name, CaseEvent.from_state, CaseEvent.to_state, CaseEvent.at, CaseEvent.payload,
+        CaseEvent.id, CaseEvent.seq, CaseEvent.name, CaseEvent.from_state, CaseEvent.to_state, CaseEvent.at, CaseEvent.payload,
         CaseEvent.actor_label, CaseEvent.actor.display_name.as_alias("actor_name"),
     ).where(CaseEvent.case == cid).order_by(CaseEvent.seq, ascending=False)
+    await join_remarks(events)
     for e in events:
         payload = _json(e["payload"]) or {}
         e["text"] = next((str(payload[k]) for k in PAYLOAD_TEXT if payload.get(k)), "")

@@ -21,6 +21,7 @@ from core.agreements.content import (
 )
 from core.agreements.tables import AgreementSignature, CommitteeSeal
 from core.cases.tables import Agreement, CaseEvent, Evidence, MediationSession
+from core.cases.timeline import join_remarks
 from core.errors import Conflict, NotFound
 from core.orgs.tables import Organisation
 from core.roster.tables import DisputeType
@@ -195,9 +196,11 @@ ADVICE_ROUTE = {"arbitration": "arbitration", "litigation": "litigation", "depar
 async def failure_notice(case: dict[str, Any], _source_id: int) -> Built:
     org = await issuer(case)
     parties = await case_parties(case["id"])
-    event = await CaseEvent.select(CaseEvent.at, CaseEvent.payload).where((CaseEvent.case == case["id"]) & (CaseEvent.name == "fail")).order_by(
+    event = await CaseEvent.select(CaseEvent.id, CaseEvent.at, CaseEvent.payload).where((CaseEvent.case == case["id"]) & (CaseEvent.name == "fail")).order_by(
         CaseEvent.seq, ascending=False
     ).first()
+    if event:
+        await join_remarks([event])
     advice, _, detail = (case["failure_advice"] or "other:").partition(":")
     payload = json.loads(event["payload"]) if event and isinstance(event["payload"], str) else (event or {}).get("payload") or {}
     routes = [{"route": ADVICE_ROUTE.get(advice, "other"), "body": "" if advice in ADVICE_ROUTE else detail, "note": detail if advice in ADVICE_ROUTE else ""}]

@@ -129,6 +129,19 @@ class CaseEvent(Table, tablename="case_event"):
     hash = Varchar(length=64)
 
 
+class CaseRemark(Table, tablename="case_remark"):
+    """Text people typed into an action (reason, note, message …), kept out of the hashed
+    payload: the payload holds ``remarks: {field: sha256}``, so retention can blank the text
+    here and the chain still verifies. The nonce makes a short text's digest unguessable."""
+
+    event = ForeignKey(CaseEvent, index=True)
+    case = ForeignKey(Case, index=True)
+    field = Varchar(length=40)
+    text = Text(default="")
+    nonce = Varchar(length=32, default="")
+    sha256 = Varchar(length=64)
+
+
 class CaseUnit(Table, tablename="case_unit"):
     """Lead and assisting units (主办/协办) of a case."""
 

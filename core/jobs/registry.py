@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -73,13 +72,13 @@ async def deliver_event(payload: dict[str, Any]) -> None:
 @job("deliver_event_to_plugin")
 async def deliver_event_to_plugin(payload: dict[str, Any]) -> None:
     from core.cases.tables import Case, CaseEvent
+    from core.cases.timeline import join_remarks
     from core.plugins.manager import hook_for_case
 
     event = await CaseEvent.select().where(CaseEvent.id == payload["event_id"]).first()
     if event is None:
         return
-    if isinstance(event["payload"], str):
-        event["payload"] = json.loads(event["payload"])
+    await join_remarks([event])
     case = await Case.select().where(Case.id == event["case"]).first()
     for plugin_name, call in await hook_for_case("case_event", case):
         if plugin_name == payload["plugin"]:

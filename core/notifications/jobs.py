@@ -9,6 +9,7 @@ from typing import Any
 
 from core.auth.tables import StaffUser
 from core.cases.tables import Case, CaseEvent, FollowUp, MediationSession
+from core.cases.timeline import join_remarks
 from core.db import write_transaction
 from core.i18n import label
 from core.jobs.registry import job
@@ -56,6 +57,7 @@ async def notify_event(payload: dict[str, Any]) -> None:
     event = await CaseEvent.select().where(CaseEvent.id == payload["event_id"]).first()
     if event is None:
         return
+    await join_remarks([event])
     case = await _case(event["case"])
     data, name, key = _loads(event["payload"]), event["name"], f"event:{event['id']}"
     params = {"number": case["number"]}
@@ -107,6 +109,7 @@ async def _leaders_told(payload: dict[str, Any], event_name: str, kind: str, aud
     events = await CaseEvent.select(CaseEvent.id, CaseEvent.payload).where(
         (CaseEvent.case == case["id"]) & (CaseEvent.name == event_name)
     ).order_by(CaseEvent.seq)
+    await join_remarks(events)
     users = await staff_for_all(audiences, case)
     for event in events:
         params = {"number": case["number"], "message": _loads(event["payload"]).get("message", "")}

@@ -22,6 +22,7 @@ from core.cases.tables import (
     Agreement,
     Case,
     CaseEvent,
+    CaseRemark,
     Evidence,
     FollowUp,
     MediationSession,
@@ -259,6 +260,9 @@ async def anonymise_case(case_id: int, *, retention_days: int = 0, closed_at: da
                 plugins[name] = outcome or 0
         summary["plugins"] = plugins
         summary["files"] = len(files)
+
+        # The timeline's typed text: the digests stay in the hashed payloads, so the chain holds.
+        await CaseRemark.update({CaseRemark.text: REDACTED, CaseRemark.nonce: ""}).where(CaseRemark.case == case_id)
 
         await record_action(case_id, EVENT, SYSTEM, {"retention_days": retention_days, "files": len(files)})
         await AnonymisedCase.insert(AnonymisedCase(

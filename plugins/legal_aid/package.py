@@ -11,6 +11,7 @@ from typing import Any
 
 from core.cases.lifecycle import TRANSITIONS
 from core.cases.tables import CaseEvent, Evidence, MediationSession, Party
+from core.cases.timeline import join_remarks
 from core.i18n import label
 from core.orgs.tables import Organisation
 from core.roster.tables import DisputeType
@@ -53,7 +54,9 @@ async def context(case: dict[str, Any], centre: dict[str, Any], screenings: list
     evidence = await Evidence.select(Evidence.filename, Evidence.description, Evidence.uploaded_at, Evidence.sha256, Evidence.uploaded_by_party).where(
         Evidence.case == case["id"]
     ).order_by(Evidence.id)
-    events = await CaseEvent.select(CaseEvent.name, CaseEvent.at, CaseEvent.payload).where(CaseEvent.case == case["id"]).order_by(CaseEvent.seq)
+    events = await join_remarks(
+        await CaseEvent.select(CaseEvent.id, CaseEvent.name, CaseEvent.at, CaseEvent.payload).where(CaseEvent.case == case["id"]).order_by(CaseEvent.seq)
+    )
     history = []
     for e in events:
         if e["name"] in TRANSITIONS or e["name"] == "submit":

@@ -30,7 +30,10 @@ pytestmark = [pytest.mark.db, pytest.mark.plugin_industry_assoc]
 
 
 async def _events(cid: int) -> list[dict[str, Any]]:
-    return await CaseEvent.select(CaseEvent.name, CaseEvent.actor_label, CaseEvent.payload).where(CaseEvent.case == cid).order_by(CaseEvent.seq).output(load_json=True)
+    from core.cases.timeline import join_remarks  # typed text lives beside the hashed payload
+
+    rows = await CaseEvent.select(CaseEvent.id, CaseEvent.name, CaseEvent.actor_label, CaseEvent.payload).where(CaseEvent.case == cid).order_by(CaseEvent.seq).output(load_json=True)
+    return await join_remarks(rows)
 
 
 async def _case(cid: int) -> dict[str, Any]:

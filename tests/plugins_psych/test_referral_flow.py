@@ -125,7 +125,7 @@ async def test_referral_end_to_end(town: Any, api: Any) -> None:
     # No personal data in the plugin's timeline payloads.
     for event in await events(cid):
         if event["name"].startswith("psych."):
-            assert set(event["payload"]) <= {"referral_id", "grade", "paused", "recipients", "session_id", "follow_up_id", "result", "resumed"}
+            assert set(event["payload"]) <= {"referral_id", "grade", "paused", "recipients", "session_id", "follow_up_id", "result", "resumed", "remarks"}
 
 
 async def test_ending_returns_the_party_to_mediation(town: Any, api: Any) -> None:

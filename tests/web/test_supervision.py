@@ -192,7 +192,9 @@ async def test_urge_and_supervise_from_the_dashboard(client, login) -> None:
     assert "done=supervise" in plain.headers["location"]
     back = await web.get(plain.headers["location"].split("#")[0])
     assert "已完成:督办" in back.text and case["number"] in back.text
-    events = await CaseEvent.select(CaseEvent.name, CaseEvent.payload, CaseEvent.actor).where(CaseEvent.case == case["id"]).order_by(CaseEvent.seq).output(load_json=True)
+    from core.cases.timeline import join_remarks  # typed text lives beside the hashed payload
+
+    events = await join_remarks(await CaseEvent.select(CaseEvent.id, CaseEvent.name, CaseEvent.payload, CaseEvent.actor).where(CaseEvent.case == case["id"]).order_by(CaseEvent.seq).output(load_json=True))
     assert [e["name"] for e in events][-2:] == ["urge", "supervise"]
     events = events[-2:]
     assert events[0]["payload"]["message"] == "请今天联系双方" and events[0]["actor"] == town.users["supervisor"]["id"]
