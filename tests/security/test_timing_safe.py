@@ -21,6 +21,8 @@ SECRET_NAME = re.compile(r"(token|code|key|otp|signature|digest|hmac|mac|secret|
 # (file, comparison as ast.unparse writes it): why it is not a secret compared by value.
 NOT_SECRETS: dict[tuple[str, str], str] = {
     ("core/cases/timeline.py", "digest != row['hash']"): "the event chain's hash: an integrity check over data the checker holds, not a secret",
+    ("core/cases/timeline.py", "remark['sha256'] != digest"): "a typed remark's digest against the chained one: an integrity check, both held by the checker",
+    ("core/cases/timeline.py", "remark_digest(remark['nonce'], remark['text']) != digest"): "the same integrity check, recomputed from the stored text",
     ("core/agreements/pages.py", "s['key'] == f'party:{link.party_id}'"): "a signer slot's name (party:<id>), not a secret",
     ("core/agreements/pages.py", "r['key'] == signer['key']"): "signer slot names",
     ("core/agreements/signatures.py", "s['key'] == signer_key"): "signer slot names",
