@@ -8,7 +8,8 @@ from urllib.parse import quote
 
 import msgspec
 from litestar import Controller, Request, Response, get, post, put
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, JSONBody
 from msgspec import Meta
 
 from core.actors import Actor
@@ -22,6 +23,8 @@ from core.api.responses import (
     AgreementRevisions,
     CaseFileExport,
     IssuedDocuments,
+    SealInfo,
+    SignatureAdded,
     SignatureStatus,
     SignLink,
     Verification,
@@ -80,14 +83,14 @@ class AgreementController(Controller):
     dependencies = {"actor": Provide(current_actor)}
 
     @get("/cases/{case_id:int}/agreements", summary="The written agreement's revisions, newest first")
-    async def revisions(self, case_id: int, actor: Actor) -> AgreementRevisions:
+    async def revisions(self, case_id: FromPath[int], actor: NamedDependency[Actor]) -> AgreementRevisions:
         require_scope(actor, "cases:read")
         await get_case(case_id, actor)
         rows = await Agreement.select().where(Agreement.case == case_id).order_by(Agreement.revision, ascending=False)
         return {"items": [agreement_view(r) for r in rows]}
 
     @get("/agreements/{agreement_id:int}", summary="One revision; a final one with its frozen content and signatures")
-    async def detail(self, agreement_id: int, actor: Actor) -> AgreementDetail:
+    async def detail(self, agreement_id: FromPath[int], actor: NamedDependency[Actor]) -> AgreementDetail:
         require_scope(actor, "cases:read")
         state = await signatures.status(agreement_id, actor)
         row = await Agreement.select().where(Agreement.id == agreement_id).first()
@@ -95,12 +98,14 @@ class AgreementController(Controller):
         return {**agreement_view(row), "content": snapshot["content"] if snapshot else None, "signatures": state}
 
     @get("/agreements/{agreement_id:int}/signatures", summary="Required and collected signatures")
-    async def signature_status(self, agreement_id: int, actor: Actor) -> SignatureStatus:
+    async def signature_status(self, agreement_id: FromPath[int], actor: NamedDependency[Actor]) -> SignatureStatus:
         require_scope(actor, "cases:read")
         return await signatures.status(agreement_id, actor)
 
     @post("/agreements/{agreement_id:int}/signatures", summary="Add a party's or the mediator's signature", status_code=201)
-    async def add_signature(self, agreement_id: int, data: SignatureIn, actor: Actor, request: Request[Any, Any, Any]) -> dict[str, Any]:
+    async def add_signature(
+        self, agreement_id: FromPath[int], data: JSONBody[SignatureIn], actor: NamedDependency[Actor], request: Request[Any, Any, Any],
+    ) -> SignatureAdded:
         require_scope(actor, "agreements:sign")
         if data.signer == "party":
             if data.party_id is None:
@@ -113,12 +118,12 @@ class AgreementController(Controller):
         return await signatures.add_signature(agreement_id, actor, signer_key=key, method=data.method, image=image, origin=origin(request))
 
     @post("/agreements/{agreement_id:int}/seal", summary="Apply the committee's seal", status_code=201)
-    async def apply_seal(self, agreement_id: int, actor: Actor, request: Request[Any, Any, Any]) -> dict[str, Any]:
+    async def apply_seal(self, agreement_id: FromPath[int], actor: NamedDependency[Actor], request: Request[Any, Any, Any]) -> SignatureAdded:
         require_scope(actor, "agreements:sign")
         return await signatures.add_signature(agreement_id, actor, signer_key="seal", method="seal", image=None, origin=origin(request))
 
     @post("/agreements/{agreement_id:int}/sign-links", summary="A short-lived link (and QR code) for a party to sign", status_code=201)
-    async def make_link(self, agreement_id: int, data: SignLinkIn, actor: Actor) -> SignLink:
+    async def make_link(self, agreement_id: FromPath[int], data: JSONBody[SignLinkIn], actor: NamedDependency[Actor]) -> SignLink:
         state = await signatures.status(agreement_id, actor)
         if actor.kind != "staff" or not actor.roles & signatures.CAPTURE_ROLES:
             raise Forbidden()
@@ -128,17 +133,17 @@ class AgreementController(Controller):
         return sign_link(agreement_id, data.party_id, data.method, data.minutes)
 
     @get("/organisations/{org_id:int}/seal", summary="The committee's seal (whether set, its hash)")
-    async def seal(self, org_id: int, actor: Actor) -> dict[str, Any]:
+    async def seal(self, org_id: FromPath[int], actor: NamedDependency[Actor]) -> SealInfo:
         require_scope(actor, "cases:read")
         await seals.committee(org_id, actor)
         return await seals.seal_info(org_id)
 
     @put("/organisations/{org_id:int}/seal", summary="Set the committee's seal image (PNG; administrators)")
-    async def set_seal(self, org_id: int, data: SealIn, actor: Actor) -> dict[str, Any]:
+    async def set_seal(self, org_id: FromPath[int], data: JSONBody[SealIn], actor: NamedDependency[Actor]) -> SealInfo:
         return await seals.set_seal(org_id, actor, images.from_data_url(data.image))
 
     @get("/organisations/{org_id:int}/seal.png", summary="The committee's seal image", media_type="image/png")
-    async def seal_image(self, org_id: int, actor: Actor) -> Response[bytes]:
+    async def seal_image(self, org_id: FromPath[int], actor: NamedDependency[Actor]) -> Response[bytes]:
         require_scope(actor, "cases:read")
         await seals.committee(org_id, actor)
         row = await seals.seal_row(org_id)
@@ -153,11 +158,13 @@ class DocumentController(Controller):
     dependencies = {"actor": Provide(current_actor)}
 
     @get("/cases/{case_id:int}/documents", summary="Documents issued for a case")
-    async def list_documents(self, case_id: int, actor: Actor) -> IssuedDocuments:
+    async def list_documents(self, case_id: FromPath[int], actor: NamedDependency[Actor]) -> IssuedDocuments:
         return {"items": await documents.list_for_case(case_id, actor)}
 
     @get("/documents/{document_id:int}", summary="Download a signed document (copy=archive for the PDF/A copy)", media_type="application/pdf")
-    async def download(self, document_id: int, actor: Actor, request: Request[Any, Any, Any], copy: str = "issued") -> Response[bytes]:
+    async def download(
+        self, document_id: FromPath[int], actor: NamedDependency[Actor], request: Request[Any, Any, Any], copy: FromQuery[str] = "issued",
+    ) -> Response[bytes]:
         data, name = await documents.download(document_id, actor, archive=copy == "archive", ip=request.client.host if request.client else "")
         return Response(data, media_type="application/pdf", headers={
             "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}", "X-Content-Type-Options": "nosniff",
@@ -165,11 +172,11 @@ class DocumentController(Controller):
         })
 
     @post("/cases/{case_id:int}/case-file", summary="Start building the case file (卷宗); poll its status", status_code=202)
-    async def case_file(self, case_id: int, actor: Actor) -> CaseFileExport:
+    async def case_file(self, case_id: FromPath[int], actor: NamedDependency[Actor]) -> CaseFileExport:
         return await documents.request_case_file(case_id, actor)
 
     @get("/case-files/{export_id:int}", summary="Status of a case-file export")
-    async def case_file_status(self, export_id: int, actor: Actor) -> CaseFileExport:
+    async def case_file_status(self, export_id: FromPath[int], actor: NamedDependency[Actor]) -> CaseFileExport:
         return await documents.export_status(export_id, actor)
 
 
@@ -200,7 +207,7 @@ class VerifyApi(Controller):
     tags = ["public"]
 
     @get("/{code:str}", summary="Verify a document by its code (no login)")
-    async def by_code(self, code: str, request: Request[Any, Any, Any]) -> Verification:
+    async def by_code(self, code: FromPath[str], request: Request[Any, Any, Any]) -> Verification:
         await limit_verify(request)
         return await verification.by_code(code)
 

@@ -11,6 +11,7 @@ from typing import Any
 import msgspec
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from litestar import Request, Response, get, post
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Redirect
 
 from core.actors import Actor
@@ -90,7 +91,7 @@ async def pad_js() -> Response[bytes]:
 
 
 @get("/sign/{token:str}", include_in_schema=False)
-async def sign_page(token: str) -> Response[str]:
+async def sign_page(token: FromPath[str]) -> Response[str]:
     try:
         link = tokens.read(token)
         agreement, snapshot, case = await _final(link.agreement_id)
@@ -114,7 +115,7 @@ class PadIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 @post("/sign/{token:str}", include_in_schema=False, status_code=201)
-async def sign_submit(token: str, data: PadIn, request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def sign_submit(token: FromPath[str], data: JSONBody[PadIn], request: Request[Any, Any, Any]) -> dict[str, Any]:
     link = tokens.read(token)
     if not data.consent:
         raise ValidationFailed("Confirm that you have read the agreement and agree to it.")
@@ -129,7 +130,7 @@ async def sign_submit(token: str, data: PadIn, request: Request[Any, Any, Any]) 
 
 
 @get("/admin/cases/{case_id:int}/agreement", include_in_schema=False)
-async def admin_page(case_id: int, request: Request[Any, Any, Any]) -> Response[Any]:
+async def admin_page(case_id: FromPath[int], request: Request[Any, Any, Any]) -> Response[Any]:
     """The agreement's signatures for staff: the mediator's pad, links for the parties, the seal."""
     actor = await optional_actor(request)
     if actor is None or actor.kind != "staff":
@@ -158,14 +159,14 @@ async def admin_page(case_id: int, request: Request[Any, Any, Any]) -> Response[
 
 
 @get("/verify", include_in_schema=False)
-async def verify_form(request: Request[Any, Any, Any], code: str = "") -> Response[str]:
+async def verify_form(request: Request[Any, Any, Any], code: FromQuery[str] = "") -> Response[str]:
     if code.strip():
         return await _verify_code(code, request)
     return html("agreements/verify.html", {"result": None})
 
 
 @get("/verify/{code:str}", include_in_schema=False)
-async def verify_code_page(code: str, request: Request[Any, Any, Any]) -> Response[str]:
+async def verify_code_page(code: FromPath[str], request: Request[Any, Any, Any]) -> Response[str]:
     return await _verify_code(code, request)
 
 

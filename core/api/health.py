@@ -13,18 +13,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Response, get
+from litestar.openapi.datastructures import ResponseSpec
 
+from core.api.responses import Check, Liveness, Readiness
 from core.settings import get_settings
 
 CHECK_TIMEOUT = 3.0
 
 
 @get("/health", summary="Liveness: the process answers", tags=["health"])
-async def health() -> dict[str, Any]:
+async def health() -> Liveness:
     return {"status": "ok"}
 
 
-async def _database() -> dict[str, Any]:
+async def _database() -> Check:
     from core.db import engine
 
     try:
@@ -40,7 +42,7 @@ def _select_one() -> Any:
     return QueryString("SELECT 1")
 
 
-async def _redis(url: str) -> dict[str, Any]:
+async def _redis(url: str) -> Check:
     from redis.asyncio import Redis
 
     client = Redis.from_url(url, socket_connect_timeout=CHECK_TIMEOUT, socket_timeout=CHECK_TIMEOUT)
@@ -53,7 +55,7 @@ async def _redis(url: str) -> dict[str, Any]:
     return {"ok": True}
 
 
-async def _outbox() -> dict[str, Any]:
+async def _outbox() -> Check:
     """Rows due and not finished: how many, and how long the oldest has waited."""
     from core.jobs.tables import OutboxJob
 
@@ -76,14 +78,18 @@ async def _failed() -> int:
     return await OutboxJob.count().where(OutboxJob.status == "failed")
 
 
-@get("/health/ready", summary="Readiness: database, Redis, outbox backlog", tags=["health"])
-async def ready() -> Response[dict[str, Any]]:
+@get(
+    "/health/ready", summary="Readiness: database, Redis, outbox backlog", tags=["health"],
+    responses={503: ResponseSpec(Readiness, description="The database or Redis does not answer", generate_examples=False)},
+)
+async def ready() -> Response[Readiness]:
     redis_url = get_settings().redis_url
-    checks: dict[str, Any] = {"database": await _database()}
-    checks["redis"] = await _redis(redis_url) if redis_url else {"ok": True, "configured": False}
-    checks["outbox"] = await _outbox() if checks["database"]["ok"] else {"ok": False}
-    up = checks["database"]["ok"] and checks["redis"]["ok"]
-    return Response({"status": "ok" if up else "unavailable", "checks": checks}, status_code=200 if up else 503)
+    database = await _database()
+    redis: Check = await _redis(redis_url) if redis_url else {"ok": True, "configured": False}
+    outbox: Check = await _outbox() if database["ok"] else {"ok": False}
+    up = database["ok"] and redis["ok"]
+    body: Readiness = {"status": "ok" if up else "unavailable", "checks": {"database": database, "redis": redis, "outbox": outbox}}
+    return Response(body, status_code=200 if up else 503)
 
 
 ROUTES = [health, ready]

@@ -299,6 +299,29 @@ class AgreementDetail(AgreementRevision):
     signatures: SignatureStatus
 
 
+class SignatureAdded(TypedDict):
+    signature_id: int
+    collected: int
+    required: int
+    effective: bool  # the last signature: the agreement took effect (the case moved on)
+    blocked: str  # fully signed, but a plugin vetoed taking effect: its reason (else empty)
+
+
+class _SealFields(TypedDict):
+    organisation_id: int
+    set: bool
+
+
+class SealInfo(_SealFields, total=False):
+    """``set`` false alone until an administrator sets the committee's seal."""
+
+    sha256: str
+    width: int
+    height: int
+    set_by: int | None
+    set_at: datetime
+
+
 class SignLink(TypedDict):
     url: str
     path: str
@@ -397,9 +420,35 @@ class EffectivePolicies(TypedDict):
     items: list[DeadlinePolicy]
 
 
+class PolicyRule(TypedDict):
+    """An organisation's own override: null fields keep what a less specific rule or the
+    default says; empty dispute_type / level match any."""
+
+    id: int
+    organisation: int
+    kind: str
+    dispute_type: str
+    level: str
+    enabled: bool
+    duration: int | None
+    unit: str | None
+    extendable: bool | None
+    max_extensions: int | None
+    extension_duration: int | None
+    channels: list[str] | None
+    steps: list[PolicyStep] | None
+    definition: dict[str, Any] | None  # starts_on / stops_on / pause_states, for a kind the core does not define
+    updated_by: int | None
+    updated_at: datetime
+
+
 class PolicyRules(TypedDict):
     defaults: list[DeadlinePolicy]
-    rules: list[dict[str, Any]]  # an organisation's own overrides, each only with what it sets
+    rules: list[PolicyRule]
+
+
+class PolicyRuleDeleted(TypedDict):
+    deleted: int  # the rule's id
 
 
 # What an applicant picks from (core/parties/api.py).
@@ -443,3 +492,33 @@ class MediatorCard(TypedDict):
 
 class MediatorCards(TypedDict):
     items: list[MediatorCard]
+
+
+# Health (core/api/health.py): public, no personal data.
+
+
+class Liveness(TypedDict):
+    status: str  # "ok"
+
+
+class _CheckFields(TypedDict):
+    ok: bool
+
+
+class Check(_CheckFields, total=False):
+    error: str  # the kind of failure (an exception's class name)
+    configured: bool  # Redis: false when JIEFEN_REDIS_URL is unset (not needed, so ok)
+    waiting: int  # outbox: rows due and not finished
+    oldest_seconds: float  # outbox: how long the oldest of them has waited
+    failed_for_good: int  # outbox: rows that ran out of attempts
+
+
+class ReadinessChecks(TypedDict):
+    database: Check
+    redis: Check
+    outbox: Check
+
+
+class Readiness(TypedDict):
+    status: str  # "ok" or "unavailable" (503)
+    checks: ReadinessChecks

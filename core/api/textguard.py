@@ -3,7 +3,10 @@ return excepted), DEL, and the bidirectional overrides (U+202Aâ€“U+202E, U+2066â
 transaction), SQLite would keep it, openpyxl refuses them in a cell. Checked once here, for
 every route (the JSON API, the admin's forms, the plugins'), before any handler runs: the query
 string, the keys and values of a JSON body, the text fields of a posted form. Refused with a
-422 in the user's language; files in a multipart form are left to the upload checks."""
+422 in the user's language; files in a multipart form are left to the upload checks.
+
+A JSON body is parsed once: the guard asks the request for it, which keeps the decoded value on
+the connection state, and the handler's body parameter is converted from that value."""
 
 from __future__ import annotations
 
@@ -11,9 +14,9 @@ import re
 from typing import Any
 from urllib.parse import parse_qsl
 
-import msgspec
 from litestar import Request
 from litestar.enums import ScopeType
+from litestar.exceptions import SerializationException
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
@@ -62,11 +65,13 @@ async def check_request(request: Request[Any, Any, Any]) -> None:
         return
     media = request.content_type[0]
     if media == "application/json" or media.endswith("+json"):
-        body = await request.body()  # kept on the scope: the handler reads it again from there
+        if not await request.body():
+            return  # no body: the handler decides whether one was needed
         try:
-            data = msgspec.json.decode(body)
-        except msgspec.DecodeError:
-            return  # not JSON: the handler answers that
+            # Kept on the connection state: the handler's json extractor reuses this value.
+            data = await request.json()
+        except SerializationException:
+            return  # not JSON (nothing is kept): the handler answers that, as it always has
         field = bad_path(data)
         if field:
             raise refuse(field)

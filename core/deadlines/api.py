@@ -6,13 +6,15 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, delete, get, put
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, JSONBody
 from msgspec import Meta
 
 from core import lookups
 from core.actors import Actor
 from core.api.deps import current_actor
-from core.api.responses import EffectivePolicies, PolicyRules
+from core.api.responses import EffectivePolicies, PolicyRule, PolicyRuleDeleted, PolicyRules
+from core.auth.service import require_scope
 from core.db import write_transaction
 from core.deadlines import config
 from core.deadlines.policy import DEFAULT_POLICIES
@@ -52,8 +54,8 @@ class RuleIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     definition: DefinitionIn | None = None
 
 
-def _row_json(row: dict[str, Any]) -> dict[str, Any]:
-    return {**row, **{k: config._loads(row[k]) for k in ("channels", "steps", "definition")}}
+def _row_json(row: dict[str, Any]) -> PolicyRule:
+    return {**row, **{k: config._loads(row[k]) for k in ("channels", "steps", "definition")}}  # type: ignore[typeddict-item]
 
 
 class DeadlinePolicyController(Controller):
@@ -62,7 +64,8 @@ class DeadlinePolicyController(Controller):
     dependencies = {"actor": Provide(current_actor)}
 
     @get("/", summary="The defaults and an organisation's own rules")
-    async def list_rules(self, actor: Actor, organisation_id: int) -> PolicyRules:
+    async def list_rules(self, actor: NamedDependency[Actor], organisation_id: FromQuery[int]) -> PolicyRules:
+        require_scope(actor, "deadlines:read")
         org = await organisation_for_admin(actor, organisation_id, frozenset({"admin", "supervisor"}))
         rows = await DeadlinePolicyRule.select().where(DeadlinePolicyRule.organisation == org["id"]).order_by(DeadlinePolicyRule.id)
         return {
@@ -71,22 +74,28 @@ class DeadlinePolicyController(Controller):
         }
 
     @get("/effective", summary="The policies a case of this type, level and channel gets here")
-    async def effective(self, actor: Actor, organisation_id: int, dispute_type: str = "", level: str = "", channel: str = "walk_in") -> EffectivePolicies:
+    async def effective(
+        self, actor: NamedDependency[Actor], organisation_id: FromQuery[int], dispute_type: FromQuery[str] = "", level: FromQuery[str] = "",
+        channel: FromQuery[str] = "walk_in",
+    ) -> EffectivePolicies:
+        require_scope(actor, "deadlines:read")
         org = await organisation_for_admin(actor, organisation_id, frozenset({"admin", "supervisor"}))
         rules = await config.rules_for_path(org["path"])
         policies = config.resolve(rules, org["path"], dispute_type, level or org["level"], channel)
         return {"items": [config.policy_to_json(p, None) for p in policies]}
 
     @put("/", summary="Create or replace the rule for (organisation, kind, dispute type, level)")
-    async def put_rule(self, actor: Actor, data: RuleIn) -> dict[str, Any]:
+    async def put_rule(self, actor: NamedDependency[Actor], data: JSONBody[RuleIn]) -> PolicyRule:
+        require_scope(actor, "deadlines:write")
         return await save_rule(actor, data)
 
     @delete("/{rule_id:int}", summary="Remove a rule (the less specific ones apply again)", status_code=200)
-    async def delete_rule(self, actor: Actor, rule_id: int) -> dict[str, Any]:
+    async def delete_rule(self, actor: NamedDependency[Actor], rule_id: FromPath[int]) -> PolicyRuleDeleted:
+        require_scope(actor, "deadlines:write")
         return await remove_rule(actor, rule_id)
 
 
-async def save_rule(actor: Actor, data: RuleIn) -> dict[str, Any]:
+async def save_rule(actor: Actor, data: RuleIn) -> PolicyRule:
     """Create or replace a rule (the API's PUT and the admin page's form)."""
     org = await organisation_for_admin(actor, data.organisation_id)
     values = msgspec.to_builtins(data)
@@ -108,7 +117,7 @@ async def save_rule(actor: Actor, data: RuleIn) -> dict[str, Any]:
     return _row_json(row)
 
 
-async def remove_rule(actor: Actor, rule_id: int) -> dict[str, Any]:
+async def remove_rule(actor: Actor, rule_id: int) -> PolicyRuleDeleted:
     row = await DeadlinePolicyRule.select().where(DeadlinePolicyRule.id == rule_id).first()
     if row is None:
         raise NotFound()

@@ -13,6 +13,7 @@ from msgspec import Meta
 
 from core.actors import Actor
 from core.api.deps import current_actor
+from core.auth.service import require_scope
 from core.db import write_transaction
 from core.errors import Forbidden, NotFound, ValidationFailed
 from core.notifications import service
@@ -96,20 +97,24 @@ class NotificationController(Controller):
         self, actor: NamedDependency[Actor], unread: FromQuery[bool] = False, before_id: FromQuery[int | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
     ) -> Inbox:
+        require_scope(actor, "notifications:read")
         user_id = _staff(actor)
         items = await service.inbox(user_id, unread_only=unread, before_id=before_id, limit=limit)
         return {"items": items, "unread": await service.unread_count(user_id)}
 
     @post("/read", summary="Mark notifications read (all when ids is null)", status_code=200)
     async def read_many(self, actor: NamedDependency[Actor], data: JSONBody[ReadIn]) -> Marked:
+        require_scope(actor, "notifications:write")
         return {"marked": await service.mark_read(_staff(actor), data.ids)}
 
     @post("/{notification_id:int}/read", summary="Mark one notification read", status_code=200)
     async def read_one(self, actor: NamedDependency[Actor], notification_id: FromPath[int]) -> Marked:
+        require_scope(actor, "notifications:write")
         return {"marked": await service.mark_read(_staff(actor), [notification_id])}
 
     @put("/contact", summary="Where a channel reaches me (e.g. my email)")
     async def set_contact(self, actor: NamedDependency[Actor], data: JSONBody[ContactIn]) -> ContactOut:
+        require_scope(actor, "notifications:write")
         owner = f"staff:{_staff(actor)}"
         if data.channel == "email" and data.address and "@" not in data.address:
             raise ValidationFailed(errors=[{"field": "address", "message": "not an email address"}])
@@ -121,11 +126,13 @@ class NotificationController(Controller):
 
     @get("/settings/{org_id:int}", summary="A town's notification settings (quiet hours)")
     async def get_settings(self, actor: NamedDependency[Actor], org_id: FromPath[int]) -> TownSettings:
+        require_scope(actor, "notifications:read")
         org = await organisation_for_admin(actor, org_id, ADMIN | {"supervisor"})
         return await service.town_settings(org["path"])
 
     @put("/settings/{org_id:int}", summary="Set a town's quiet hours and resident channels")
     async def put_settings(self, actor: NamedDependency[Actor], org_id: FromPath[int], data: JSONBody[SettingsIn]) -> TownSettings:
+        require_scope(actor, "notifications:write")
         org = await organisation_for_admin(actor, org_id)
         values = {"quiet_start": data.quiet_start, "quiet_end": data.quiet_end, "party_channels": data.party_channels}
         async with write_transaction():

@@ -90,20 +90,24 @@ class PluginHostController(Controller):
 
     @get("/switches", summary="Plugins and their switches in your subtree")
     async def list_switches(self, actor: NamedDependency[Actor]) -> list[PluginSwitches]:
+        require_scope(actor, "switches:read")
         return await switches.list_switches(actor)
 
     @put("/switches", summary="Turn a plugin on or off for an organisation and below")
     async def set_switch(self, actor: NamedDependency[Actor], data: JSONBody[SwitchIn]) -> PluginSwitches:
+        require_scope(actor, "switches:write")
         return await switches.set_switch(actor, data.plugin, data.organisation_id, data.enabled, data.note)
 
     @get("/deliveries", summary="Event deliveries to plugin observers")
     async def list_deliveries(self, actor: NamedDependency[Actor], failed: FromQuery[bool] = False, plugin: FromQuery[str | None] = None) -> list[PluginDelivery]:
+        require_scope(actor, "deliveries:read")
         switches.ensure_admin(actor)
         rows = await deliveries.list_deliveries(failed=failed, plugin=plugin)
         return [row for row in rows if await _visible(actor, row["case_id"])]
 
     @post("/deliveries/retry", summary="Queue failed deliveries again", status_code=200)
     async def retry(self, actor: NamedDependency[Actor], data: JSONBody[RetryIn]) -> Queued:
+        require_scope(actor, "deliveries:retry")
         switches.ensure_admin(actor)
         rows = await deliveries.list_deliveries(failed=True, plugin=data.plugin, limit=10_000)
         mine = [r["id"] for r in rows if await _visible(actor, r["case_id"]) and (data.ids is None or r["id"] in data.ids)]

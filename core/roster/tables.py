@@ -1,6 +1,7 @@
 """The mediator roster, expert pool and the dispute-type taxonomy."""
 
 from piccolo.columns import JSON, Boolean, Float, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -17,6 +18,9 @@ class DisputeType(Table, tablename="dispute_type"):
     active = Boolean(default=True)
     sort_order = Integer(default=100)
     added_by = Varchar(length=60, default="core")
+    # The organisation whose administrator added it; null for the shared catalogue (core and
+    # plugins), which only the administrator at the root of the tree may switch.
+    organisation = ForeignKey(Organisation, null=True, default=None, on_delete=OnDelete.set_null)
 
 
 class Mediator(Table, tablename="mediator"):

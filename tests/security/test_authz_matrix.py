@@ -76,10 +76,10 @@ NOT_REACHED: dict[str, str] = {
     "GET /api/v1/plugins/judicial_confirm/applications/{application_id:int}/ruling.pdf": "exists once the court has ruled",
 }
 # Object routes where an outsider's success is harmless, with the one answer allowed and why.
-# Both were first met when the matrix stopped signing its outsiders out halfway (see SIGN_OUT).
+# First met when the matrix stopped signing its outsiders out halfway (see SIGN_OUT). Switching a
+# dispute type was listed here until only the owning organisation's admins (or the root's) could.
 HARMLESS: dict[str, tuple[str, str]] = {
     "POST /api/v1/notifications/{notification_id:int}/read": ('{"marked":0}', "marks only the caller's own inbox"),
-    "POST /admin/manage/types/{code:str}/active": ("/admin/manage/types", "dispute types are one catalogue for every county; any admin may toggle one"),
 }
 DENIED = {401, 403, 404}
 # A request the body check turns away before anyone looks at the object: it says nothing of town A

@@ -163,12 +163,12 @@ async def build_world(client: httpx.AsyncClient) -> World:
     t = a.town
     desk, mediator, admin = world.sessions["a:window_staff"], world.sessions["a:committee_mediator"], world.sessions["a:town_admin"]
     ids = world.ids
-    # A dispute type of the world's own: the matrix and the CSRF sweep toggle /types/{code}
-    # routes, and dispute types are shared by every town of the test database.
+    # A dispute type town A's admin added: the matrix and the CSRF sweep toggle /types/{code}
+    # routes. Only town A's administrators (and the root's, when there is one root) switch it.
     from core.roster.tables import DisputeType
 
     ids["type_code"] = f"probe_{label}"
-    await DisputeType.insert(DisputeType(code=ids["type_code"], label_zh="探针类型", label_en="Probe type", added_by="tests"))
+    await DisputeType.insert(DisputeType(code=ids["type_code"], label_zh="探针类型", label_en="Probe type", added_by="admin", organisation=t.town["id"]))
 
     # The registries the plugins need: the association and the court for town A (and B).
     for side, tag in ((a, "a"), (b, "b")):
@@ -316,7 +316,7 @@ async def snapshot(world: World) -> dict[str, Any]:
     from core.cases.tables import Agreement, Evidence
     from core.integrations.tables import Integration
     from core.orgs.tables import Organisation, PluginSwitch
-    from core.roster.tables import Mediator
+    from core.roster.tables import DisputeType, Mediator
     from plugins.industry_assoc.tables import Transfer
     from plugins.judicial_confirm.tables import Application, Material
     from plugins.legal_aid.tables import Handoff
@@ -341,5 +341,6 @@ async def snapshot(world: World) -> dict[str, Any]:
         "keys": sorted(str(r) for r in await ApiKey.select(ApiKey.id, ApiKey.active).where(ApiKey.organisation.path.like(world.a.town.county["path"] + "%"))),
         "integrations": sorted(str(r) for r in await Integration.select(Integration.id, Integration.active, Integration.secret_nonce).where(Integration.organisation.path.like(world.a.town.county["path"] + "%"))),
         "switches": sorted(str(r) for r in await PluginSwitch.select(PluginSwitch.plugin, PluginSwitch.enabled).where(PluginSwitch.organisation.path.like(world.a.town.county["path"] + "%"))),
+        "types": await DisputeType.select(DisputeType.active).where(DisputeType.organisation.path.like(world.a.town.county["path"] + "%")),
     }
     return out

@@ -13,6 +13,7 @@ from core import lookups
 from core.actors import Actor
 from core.errors import Conflict, JiefenError, NotFound
 from core.plugins import switches
+from core.roster import types as dispute_types
 from core.roster.tables import DisputeType
 from web import queries
 from web.admin.common import MANAGE_TABS, admin_actor
@@ -21,7 +22,7 @@ from web.render import page, redirect, translator
 
 
 async def _types_context(actor: Actor, **extra: Any) -> dict[str, Any]:
-    return {"tabs": MANAGE_TABS, "tab": "types", "types": await queries.dispute_types(active_only=False), "error": "", "v": {}, **extra}
+    return {"tabs": MANAGE_TABS, "tab": "types", "types": await dispute_types.types_for(actor), "error": "", "v": {}, **extra}
 
 
 class ReferencePages(Controller):
@@ -47,6 +48,8 @@ class ReferencePages(Controller):
             await DisputeType.insert(DisputeType(
                 code=code, label_zh=v["label_zh"].strip()[:60], label_en=v.get("label_en", "").strip()[:80] or code,
                 sensitive=checked(v, "sensitive"), sort_order=(last["sort_order"] if last else 0) + 10, added_by="admin",
+                # Owned by the adding organisation: its administrators switch it, not every county's.
+                organisation=actor.org_id,
             ))
             lookups.invalidate()
         except JiefenError as exc:
@@ -56,11 +59,13 @@ class ReferencePages(Controller):
 
     @post("/types/{code:str}/active", name="manage_types_active")
     async def toggle_type(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], code: FromPath[str]) -> Any:
-        row = await DisputeType.select(DisputeType.active).where(DisputeType.code == code).first()
-        if row is None:
-            raise NotFound()
-        await DisputeType.update({DisputeType.active: not row["active"]}).where(DisputeType.code == code)
-        lookups.invalidate()
+        try:
+            await dispute_types.set_active(actor, code, ip=request.client.host if request.client else "")
+        except NotFound:
+            raise
+        except JiefenError as exc:
+            message, _field = message_for(exc, translator(actor.locale))
+            return page(request, actor, "manage/types.html", await _types_context(actor, error=message), status=exc.status_code)
         return redirect(request, "/admin/manage/types")
 
     @get("/plugins", name="manage_plugins")

@@ -1,0 +1,53 @@
+from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from piccolo.columns.base import OnDelete, OnUpdate
+from piccolo.columns.column_types import ForeignKey, Serial
+from piccolo.columns.indexes import IndexMethod
+from piccolo.table import Table
+
+
+class Organisation(Table, tablename="organisation", schema=None):
+    id = Serial(
+        null=False,
+        primary_key=True,
+        unique=False,
+        index=False,
+        index_method=IndexMethod.btree,
+        choices=None,
+        db_column_name="id",
+        secret=False,
+    )
+
+
+ID = "2026-11-23T15:20:00:000000"
+VERSION = "1.38.0"
+DESCRIPTION = "dispute_type.organisation: the organisation that added a type (null: the shared catalogue)"
+
+
+async def forwards():
+    manager = MigrationManager(migration_id=ID, app_name="core", description=DESCRIPTION)
+
+    manager.add_column(
+        table_class_name="DisputeType",
+        tablename="dispute_type",
+        column_name="organisation",
+        db_column_name="organisation",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": Organisation,
+            "on_delete": OnDelete.set_null,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    return manager
