@@ -11,7 +11,8 @@ processes (JIEFEN_DB_POOL = 20 / workers each, for both). Each is
 driven in turn, ``--rounds`` times, by ``--clients`` keep-alive connections on loopback for
 ``--seconds`` (or ``--max-requests``), with a distinct Idempotency-Key per request. Prints
 requests/s, p50 and p99 for both, the ratio app/bare (target >= 0.5; p99 <= 100 ms on
-PostgreSQL), and the resident size of each server process after the run.
+PostgreSQL), each server's CPU per answered request (from /proc: unlike requests/s it does not
+depend on the machine's other load), and the resident size of each server process after the run.
 """
 
 from __future__ import annotations
@@ -162,6 +163,7 @@ async def drive(args: argparse.Namespace, centres: list[tuple[int, list[int]]]) 
     logs.mkdir(parents=True, exist_ok=True)
     totals = {"bare": benchlib.LoadResult("bare"), "app": benchlib.LoadResult("app")}
     rss: dict[str, float] = {}
+    cpu = {"bare": 0.0, "app": 0.0}
     print(f"intake_db {'sqlite' if url.startswith('sqlite') else 'postgresql'} app_env {args.app_env} workers {args.workers} "
           f"(each side, pool {env['JIEFEN_DB_POOL']} per process) clients {args.clients} "
           f"seconds {args.seconds} rounds {args.rounds} load_before {benchlib.load_average()}", flush=True)
@@ -172,9 +174,11 @@ async def drive(args: argparse.Namespace, centres: list[tuple[int, list[int]]]) 
         await benchlib.run_load("warm", bare_port, request_maker("/bare", centres, 0), **warm)
         await benchlib.run_load("warm", app_port, request_maker("/api/v1/public/applications", centres, 0), **warm)
         for r in range(args.rounds):
-            for name, port, path in (("bare", bare_port, "/bare"), ("app", app_port, "/api/v1/public/applications")):
+            for name, port, path, proc in (("bare", bare_port, "/bare", bare), ("app", app_port, "/api/v1/public/applications", app)):
+                before = benchlib.tree_cpu_seconds(proc.pid)
                 res = await benchlib.run_load(name, port, request_maker(path, centres, args.seed + r), clients=args.clients,
                                               seconds=args.seconds, max_requests=args.max_requests)
+                cpu[name] += benchlib.tree_cpu_seconds(proc.pid) - before
                 print(f"  round {r + 1} {name}: {res.rps:.1f} req/s, p50 {benchlib.pct(res.latencies_ms, 50):.1f} ms, "
                       f"p99 {benchlib.pct(res.latencies_ms, 99):.1f} ms, statuses {res.statuses}", flush=True)
                 totals[name].merge(res)
@@ -185,6 +189,11 @@ async def drive(args: argparse.Namespace, centres: list[tuple[int, list[int]]]) 
         print(res.line())
     ratio = totals["app"].rps / totals["bare"].rps if totals["bare"].rps else float("nan")
     print(f"intake_ratio_app_to_bare {ratio:.3f} (workers {args.workers} each)")
+    # The servers' own CPU per answered request (not PostgreSQL's): the part of the ratio the
+    # machine's other load does not move.
+    per = {k: 1000 * cpu[k] / max(1, len(totals[k].latencies_ms)) for k in cpu}
+    print(f"bare_cpu_ms_per_request {per['bare']:.2f}\napp_cpu_ms_per_request {per['app']:.2f}\n"
+          f"intake_cpu_ratio_bare_to_app {per['bare'] / per['app'] if per['app'] else float('nan'):.3f}")
     print(f"app_rss_mb {rss['app']:.1f}\nbare_rss_mb {rss['bare']:.1f}\nload_after {benchlib.load_average()}")
 
 

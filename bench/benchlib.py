@@ -51,6 +51,24 @@ def tree_rss_mb(pid: int) -> list[float]:
     return [rss_mb(pid), *(rss_mb(int(c)) for c in children)]
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` and its child processes so far (Linux /proc): a
+    request's CPU cost does not depend on what else the machine is running, its rate does."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for p in [pid, *(int(c) for c in children)]:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
+
+
 def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")

@@ -76,7 +76,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> None:
 
     async def go() -> int:
         if args.case:
-            row = await Case.select(Case.id).where((Case.number == args.case) | (Case.id == (int(args.case) if args.case.isdigit() else -1))).first()
+            row = await Case.select(Case.id).where((Case.number == args.case) | (Case.application_ref == args.case) | (Case.id == (int(args.case) if args.case.isdigit() else -1))).first()
             ids = [row["id"]] if row else []
             if not ids:
                 print(f"no case {args.case}")

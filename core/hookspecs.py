@@ -75,8 +75,10 @@ def roles() -> list[dict[str, Any]]:
 
 @hookspec(firstresult=True)
 def case_number(prefix: str, year: int, seq: int, case: dict[str, Any]) -> str | None:
-    """Format a new case's number from the instance's prefix, the year and the next sequence
-    number (allocated without gaps). *firstresult*. The built-in plugin uses
+    """Format a case's official number when it is registered (受理): from the instance's prefix,
+    the year and the next sequence number (allocated without gaps among registered cases).
+    Until registration a case carries its application reference (申20261123-K7Q3-9XD2), which
+    stays in ``application_ref``. *firstresult*. The built-in plugin uses
     ``JIEFEN_CASE_NUMBER_FORMAT``."""
 
 

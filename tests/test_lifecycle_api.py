@@ -13,14 +13,23 @@ async def test_intake_to_closed(town, login):
     assert resp.status_code == 201, resp.text
     case = resp.json()
     assert case["state"] == "submitted"
-    assert "调〔" in case["number"]
+    # Until registration the case carries its application reference, not an official number.
+    reference = case["number"]
+    assert reference.startswith("申") and "调〔" not in reference
     cid = case["id"]
 
     # Accept needs the notice of rights and consent.
     bad = await desk.post(f"/api/v1/cases/{cid}/actions/accept", json={})
     assert bad.status_code == 422
     assert "权利义务" in bad.json()["detail"]
-    await desk.act(cid, "accept", rights_notified=True, consent=True)
+    accepted = await desk.act(cid, "accept", rights_notified=True, consent=True)
+    number = accepted["event"]["payload"]["number"]
+    assert "调〔" in number
+    registered = (await desk.get(f"/api/v1/cases/{cid}")).json()
+    assert registered["number"] == number
+    # The reference the party was given still finds the case.
+    found = (await desk.get("/api/v1/cases", params={"q": reference})).json()["items"]
+    assert [c["id"] for c in found] == [cid]
 
     suggestions = (await desk.get(f"/api/v1/cases/{cid}/suggestions")).json()["items"]
     assert suggestions, "a labour case in a town with labour mediators gets suggestions"

@@ -98,7 +98,10 @@ async def _filters_where(f: QueueFilters, actor: Actor, *, with_state: bool = Tr
             party_match = Party.name.like(term + "%")
         party_cases = Party.select(Party.case).where(party_match)
         # A person's name or phone must not reveal that they are party to a sensitive case.
-        where &= Case.number.like("%" + term + "%") | (Case.id.is_in(party_cases) & handles_filter(actor))
+        where &= (
+            Case.number.like("%" + term + "%") | (Case.application_ref == term)
+            | (Case.id.is_in(party_cases) & handles_filter(actor))
+        )
     return where
 
 

@@ -88,7 +88,7 @@ class CaseController(Controller):
             # The party's cases first, then a literal id list: an OR with a subquery kept
             # PostgreSQL from using the number and primary-key indexes (see docs/performance.md).
             party_cases = {r["case"] for r in await Party.select(Party.case).where((Party.phone == term) | (Party.name == term))}
-            matches = Case.number == term
+            matches = (Case.number == term) | (Case.application_ref == term)
             if party_cases:
                 # A person's name or phone must not reveal that they are party to a sensitive case.
                 matches = matches | (Case.id.is_in(sorted(party_cases)) & handles_filter(actor))

@@ -10,7 +10,9 @@ from typing import Any, TypedDict
 
 class CaseSummary(TypedDict):
     id: int
+    # The official number from registration on; before it, the application reference.
     number: str
+    application_ref: str | None
     state: str
     state_label: str
     channel: str

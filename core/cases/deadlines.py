@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.cases.tables import Case, CaseEvent, Deadline
+from core.db import insert_rows
 from core.deadlines import Event, compute_deadlines
 from core.deadlines.config import policies_for_case
 from core.settings import get_settings
@@ -81,8 +82,8 @@ def next_due(statuses: list[Any]) -> datetime | None:
 async def insert_deadlines(case_id: int, statuses: list[Any]) -> None:
     """Write the deadlines of a case that has none yet (one statement)."""
     if statuses:
-        await Deadline.insert(*[
-            Deadline(case=case_id, kind=s.kind, started_at=s.started_at, due_at=s.due_at, state=s.state,
-                     stopped_at=s.stopped_at, extensions=s.extensions)
+        await insert_rows(Deadline, [
+            {"case": case_id, "kind": s.kind, "started_at": s.started_at, "due_at": s.due_at, "state": s.state,
+             "stopped_at": s.stopped_at, "extensions": s.extensions}
             for s in statuses
         ])

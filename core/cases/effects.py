@@ -46,6 +46,14 @@ async def _accept(change: Change) -> None:
         minors = await Party.exists().where((Party.case == change.case["id"]) & (Party.is_minor == True))  # noqa: E712
         change.updates["sensitive"] = bool(dtype and dtype["sensitive"]) or minors
     change.payload.update(rights_notified=True, consent=True, risk_level=data.risk_level, dispute_type=data.dispute_type)
+    if change.case["number"] == change.case["application_ref"]:
+        # Registration gives the official number (受理编号), so only registered cases take one and
+        # public intake never waits on the counter. Cases from before this rule keep theirs.
+        from core.cases.service import next_number
+
+        number = await next_number({**change.case, **change.updates}, change.now)
+        change.updates["number"] = number
+        change.payload["number"] = number
     change.outbox.append(queue_document("receipt", change.case["id"], change.case["id"]))
 
 

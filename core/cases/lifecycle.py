@@ -56,7 +56,7 @@ def _t(event, sources, target, roles, data, summary, assignee_only=False) -> Tra
 
 TABLE: tuple[Transition, ...] = (
     # event             from                                           to              who                    needs
-    _t("accept",        {"submitted"},                                 "registered",   DESK,                  s.AcceptData,   "Register the case; records the notice of rights and consent."),
+    _t("accept",        {"submitted"},                                 "registered",   DESK,                  s.AcceptData,   "Register the case: gives its official number; records the notice of rights and consent."),
     _t("reject",        {"submitted"},                                 "rejected",     DESK,                  s.ReasonData,   "Decline to take the case, with a reason."),
     _t("dispatch",      {"registered"},                                "assigned",     DESK,                  s.DispatchData, "Send to a mediator, a handler or a body's pool (by hand or by rules)."),
     _t("uphold",        {"registered"},                                "assigned",     DESK,                  s.ReasonData,   "Refuse a return: the case goes back to whoever returned it."),

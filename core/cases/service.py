@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
+import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,7 +19,7 @@ from core.cases.access import ensure_can_see
 from core.cases.deadlines import first_deadlines, insert_deadlines, next_due
 from core.cases.lifecycle import TRANSITIONS, Change, Transition, write_event
 from core.cases.tables import Case, IdempotencyRecord, Party
-from core.db import engine, write_transaction
+from core.db import engine, insert_rows, write_transaction
 from core.deadlines import Event
 from core.errors import Conflict, Forbidden, JiefenError, NotFound, ValidationFailed
 from core.plugins.manager import call_first
@@ -27,11 +27,15 @@ from core.privacy.sensitive import is_minor
 from core.roster.tables import Mediator
 from core.settings import get_settings
 
+CASE_COLUMNS = tuple(c._meta.db_column_name for c in Case._meta.columns)
 SUBMIT = Transition("submit", frozenset(), "submitted", frozenset(), s.NoData, "A new case arrives.")
 
 
 async def next_number(case: dict[str, Any], now: datetime) -> str:
-    """Allocate the next number inside the caller's transaction: a rollback gives it back."""
+    """Allocate the next official number inside the caller's transaction: a rollback gives it back.
+
+    Called at registration; the counter row stays locked until that transaction commits.
+    """
     settings = get_settings()
     year = now.astimezone(settings.zone).year
     scope = str(year)
@@ -42,6 +46,18 @@ async def next_number(case: dict[str, Any], now: datetime) -> str:
     ))
     seq = rows[0]["value"]
     return await call_first("case_number", None, prefix=settings.case_number_prefix, year=year, seq=seq, case=case)
+
+
+# No 0/O, 1/I: the reference is read out over the phone.
+_REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+def application_reference(now: datetime) -> str:
+    """The reference a case carries from submission until registration numbers it: the local
+    date and 8 random characters (32^8 a day, so no counter and no lock), e.g. 申20261123-K7Q3-9XD2."""
+    day = now.astimezone(get_settings().zone).strftime("%Y%m%d")
+    code = "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
+    return f"申{day}-{code[:4]}-{code[4:]}"
 
 
 async def create_case(
@@ -87,30 +103,24 @@ async def create_case(
             org, data.channel, data.dispute_type, Event("submit", now, None, "submitted", submitted), datetime.now(UTC),
         )
         async with write_transaction():
-            fields = {
-                "channel": data.channel, "dispute_type": data.dispute_type, "org_path": org["path"],
-                "place_path": place["path"] if place else "",
-            }
             collective = any(p.represented_count > 1 or p.is_representative for p in data.parties)
             party_rows = [msgspec.to_builtins(p) for p in data.parties]
             today = now.astimezone(get_settings().zone).date()
             for row in party_rows:
                 row["is_minor"] = is_minor(row, today)
-            inserted = await Case.insert(
-                Case(
-                    number=f"pending-{uuid.uuid4().hex}", channel=data.channel, dispute_type=data.dispute_type, title=data.title,
-                    description=data.description, amount=data.amount, state="submitted", risk_level=data.risk_level,
-                    place=place["id"] if place else None, place_path=place["path"] if place else "",
-                    org=org["id"], org_path=org["path"], preferred_mediator=data.preferred_mediator_id,
-                    preferred_time=data.preferred_time, preferred_mode=data.preferred_mode,
-                    preferred_place=data.preferred_place, external_ref=data.external_ref,
-                    source_key=actor.label, created_by=actor.user_id, is_collective=collective,
-                    sensitive=bool(dtype and dtype["sensitive"]) or any(r["is_minor"] for r in party_rows),
-                    submitted_at=now, updated_at=now, next_due_at=next_due(deadlines),
-                )
-            ).returning(*Case.all_columns())
-            case = inserted[0]
-            await Party.insert(*[Party(case=case["id"], **row) for row in party_rows])
+            reference = application_reference(now)
+            case = (await insert_rows(Case, [{
+                "number": reference, "application_ref": reference, "channel": data.channel, "dispute_type": data.dispute_type,
+                "title": data.title, "description": data.description, "amount": data.amount, "state": "submitted",
+                "risk_level": data.risk_level, "place": place["id"] if place else None, "place_path": place["path"] if place else "",
+                "org": org["id"], "org_path": org["path"], "preferred_mediator": data.preferred_mediator_id,
+                "preferred_time": data.preferred_time, "preferred_mode": data.preferred_mode,
+                "preferred_place": data.preferred_place, "external_ref": data.external_ref,
+                "source_key": actor.label, "created_by": actor.user_id, "is_collective": collective,
+                "sensitive": bool(dtype and dtype["sensitive"]) or any(r["is_minor"] for r in party_rows),
+                "submitted_at": now, "updated_at": now, "next_due_at": next_due(deadlines),
+            }], returning=CASE_COLUMNS))[0]
+            await insert_rows(Party, [{"case": case["id"], **row} for row in party_rows])
             change = Change(case={**case, "state": None}, actor=actor, data=None, transition=SUBMIT, now=now)
             change.payload = submitted
             await write_event(case, change, new_case=True)
@@ -123,18 +133,17 @@ async def create_case(
                     s.AcceptData(rights_notified=data.rights_notified, consent=data.consent, risk_level=data.risk_level),
                 )
                 case = {**case, "state": accepted["to_state"], "version": accepted["version"]}
+                number = (await Case.select(Case.number).where(Case.id == case["id"]).first())["number"]
+            else:
+                number = reference
             result = {"id": case["id"], "state": case["state"], "version": case["version"]}
             if idempotency:
-                # Kept without the number (a replay reads it from the case), so that this
-                # insert runs before the counter row is locked.
-                await IdempotencyRecord.insert(
-                    IdempotencyRecord(client=idempotency[0], key=idempotency[1], request_hash=request_hash, case=case["id"], response=result)
-                )
-            # The number is taken last: the counter row stays locked only until commit, so
-            # concurrent intakes queue for two statements and the commit, not the whole transaction.
-            number = await next_number(fields, now)
-            await Case.update({Case.number: number}).where(Case.id == case["id"])
-            result = {"id": case["id"], "number": number, "state": case["state"], "version": case["version"]}
+                # Kept without the number: a replay reads the case's current one, which
+                # registration may have changed since.
+                await insert_rows(IdempotencyRecord, [
+                    {"client": idempotency[0], "key": idempotency[1], "request_hash": request_hash, "case": case["id"], "response": result}
+                ])
+            result = {"id": case["id"], "number": number, **result}
     except Exception as exc:
         # A replay (or two retries racing: the loser's insert of the key fails), or a refusal
         # of a request whose key was already answered: answer with the first result.

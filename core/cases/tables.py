@@ -27,7 +27,11 @@ PARTY_ROLES = ("applicant", "respondent", "third_party")
 
 
 class Case(Table, tablename="dispute_case"):
+    # The official number (案号) is given at registration (受理); until then ``number`` holds the
+    # application reference, which stays in ``application_ref`` so either one finds the case.
     number = Varchar(length=60, unique=True)
+    # Unique by the index dispute_case_application_ref (SQLite cannot add a UNIQUE column).
+    application_ref = Varchar(length=40, null=True, default=None)
     channel = Varchar(length=30, index=True)
     dispute_type = Varchar(length=40, index=True)
     title = Varchar(length=200, default="")

@@ -21,6 +21,7 @@ from typing import Any
 
 from core.actors import Actor
 from core.cases.tables import Case, CaseEvent, CaseRemark
+from core.db import insert_rows
 from core.privacy.sensitive import FREE_TEXT_KEYS
 
 GENESIS = "0" * 64
@@ -131,12 +132,7 @@ async def append_event(
         "actor": actor.user_id, "actor_label": actor.label, "at": at, "payload": clean,
         "prev_hash": prev, "hash": digest,
     }
-    inserted = await CaseEvent.insert(
-        CaseEvent(
-            case=case_id, seq=seq, name=name, from_state=from_state, to_state=to_state,
-            actor=actor.user_id, actor_label=actor.label, at=at, payload=clean, prev_hash=prev, hash=digest,
-        )
-    ).returning(CaseEvent.id)
+    inserted = await insert_rows(CaseEvent, [{**row, "payload": clean}], returning=("id",))
     row["id"] = inserted[0]["id"]
     if remarks:
         await CaseRemark.insert(*(

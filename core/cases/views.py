@@ -23,7 +23,7 @@ def case_summary(case: dict[str, Any], locale: str = "zh_CN", *, masked: bool = 
     from core.privacy.sensitive import placeholder
 
     return {
-        "id": case["id"], "number": case["number"], "state": case["state"],
+        "id": case["id"], "number": case["number"], "application_ref": case.get("application_ref"), "state": case["state"],
         "state_label": label("state", case["state"], locale), "channel": case["channel"],
         "dispute_type": case["dispute_type"], "risk_level": case["risk_level"],
         "title": placeholder(locale) if masked else case["title"], "restricted": masked,

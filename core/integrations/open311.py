@@ -130,7 +130,7 @@ async def create_request(actor: Actor, form: dict[str, Any], idempotency_key: st
         created = await create_case(data, actor, org_id=org["id"], idempotency=(actor.label, idempotency_key) if idempotency_key else None)
         if created.get("replayed"):
             row = await Open311Request.select(Open311Request.request_id).where(Open311Request.case == created["id"]).first()
-            return {"service_request_id": row["request_id"], "service_notice": f"案件编号 {created['number']}", "account_id": None}
+            return {"service_request_id": row["request_id"], "service_notice": _notice(created['number']), "account_id": None}
         await Open311Request.insert(
             Open311Request(
                 request_id=request_id, case=created["id"], api_key=actor.api_key_id, service_code=code, lat=lat, long=lon,
@@ -138,7 +138,14 @@ async def create_request(actor: Actor, form: dict[str, Any], idempotency_key: st
                 device_id=_text(form, "device_id", 100), account_id=_text(form, "account_id", 100),
             )
         )
-    return {"service_request_id": request_id, "service_notice": f"案件编号 {created['number']}", "account_id": _text(form, "account_id", 100) or None}
+    return {"service_request_id": request_id, "service_notice": _notice(created['number']), "account_id": _text(form, "account_id", 100) or None}
+
+
+def _notice(number: str, reference: str | None = None) -> str:
+    # Intake gives an application reference; registration (受理) the official number.
+    if number.startswith("申") and (reference is None or reference == number):
+        return f"申请编号 {number}(受理后给予正式案件编号)"
+    return f"案件编号 {number}"
 
 
 async def _service_names(org_path: str) -> dict[str, str]:
@@ -157,7 +164,7 @@ def request_view(row: dict[str, Any], case: dict[str, Any], names: dict[str, str
         "service_request_id": row["request_id"], "status": "closed" if state in CLOSED else "open",
         "status_notes": STATUS_NOTES.get(state, state), "service_name": names.get(row["service_code"], row["service_code"]),
         "service_code": row["service_code"], "description": case["title"], "agency_responsible": case.get("assigned_org_name") or case.get("org_name") or "",
-        "service_notice": f"案件编号 {case['number']}", "requested_datetime": _iso(row["created_at"]),
+        "service_notice": _notice(case["number"], case.get("application_ref")), "requested_datetime": _iso(row["created_at"]),
         "updated_datetime": _iso(case["updated_at"]), "expected_datetime": _iso(case["next_due_at"]),
         "address": row["address"], "address_id": row["address_id"], "zipcode": None, "lat": row["lat"], "long": row["long"],
         "media_url": row["media_url"] or None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from core.db import insert_rows
 from core.jobs.tables import OutboxJob
 
 
@@ -13,12 +14,11 @@ async def enqueue(
     dedupe_key: str | None = None, available_at: datetime | None = None,
 ) -> int | None:
     """Add a job; with a dedupe key already present nothing is added and None is returned."""
-    row = OutboxJob(
-        job=job, payload=payload, case_id=case_id, dedupe_key=dedupe_key,
-        available_at=available_at or datetime.now(UTC),
+    # Through the lean insert: every intake and every action writes here.
+    inserted = await insert_rows(
+        OutboxJob,
+        [{"job": job, "payload": payload, "case_id": case_id, "dedupe_key": dedupe_key,
+          "available_at": available_at or datetime.now(UTC)}],
+        returning=("id",), skip_conflict_on="dedupe_key" if dedupe_key is not None else None,
     )
-    query = OutboxJob.insert(row)
-    if dedupe_key is not None:
-        query = query.on_conflict(action="DO NOTHING", target=OutboxJob.dedupe_key)
-    inserted = await query.returning(OutboxJob.id)
     return inserted[0]["id"] if inserted else None

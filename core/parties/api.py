@@ -102,7 +102,9 @@ class MessageLeft(TypedDict):
 
 
 class PartyCase(TypedDict):
+    # The application reference until the centre registers the case, then its official number.
     number: str
+    number_is_official: bool
     state: str
     state_label: str
     plain: str

@@ -107,7 +107,7 @@ async def case_view(ctx: PartyContext) -> dict[str, Any]:
     photos = await Evidence.count().where((Evidence.case == ctx.case_id) & (Evidence.uploaded_by_party == True))  # noqa: E712
     state = case["state"]
     return {
-        "number": case["number"], "state": state, "state_label": label("state", state, "zh_CN"),
+        "number": case["number"], "number_is_official": case["number"] != case["application_ref"], "state": state, "state_label": label("state", state, "zh_CN"),
         "plain": PLAIN.get(state, ""), "dispute_type": (dtype or {}).get("label_zh", case["dispute_type"]),
         "description": case["description"], "submitted_at": case["submitted_at"], "updated_at": case["updated_at"],
         "preferred_time": case["preferred_time"], "preferred_mode": case["preferred_mode"],

@@ -75,20 +75,33 @@ async def test_twenty_takes_by_the_assignee():
     assert (await verify_chain(cid)).intact
 
 
-async def test_two_hundred_intakes_get_distinct_gapless_numbers(town, login):
+async def test_concurrent_intakes_and_registrations_get_gapless_numbers(town, login):
+    """Intake hands out references without a counter; registration numbers the cases, and the
+    losers of two desks registering the same case at once give their number back."""
     desk = await login(town.users["window"])
     marker = uuid.uuid4().hex[:8]
-    bodies = [application(town, description=f"并发受理 {marker} {i}", external_ref=f"{marker}-{i}") for i in range(200)]
+    bodies = [application(town, description=f"并发受理 {marker} {i}", external_ref=f"{marker}-{i}") for i in range(100)]
 
     responses = await asyncio.gather(*(desk.post("/api/v1/cases", json=b) for b in bodies))
 
-    assert [r.status_code for r in responses] == [201] * 200, {r.status_code: r.text for r in responses if r.status_code != 201}
-    numbers = [r.json()["number"] for r in responses]
-    assert len(set(numbers)) == 200
+    assert [r.status_code for r in responses] == [201] * 100, {r.status_code: r.text for r in responses if r.status_code != 201}
+    references = [r.json()["number"] for r in responses]
+    assert len(set(references)) == 100 and not any(NUMBER.search(n) for n in references)
+    ids = [r.json()["id"] for r in responses]
+
+    accept = {"rights_notified": True, "consent": True}
+    answers = await asyncio.gather(*(desk.post(f"/api/v1/cases/{cid}/actions/accept", json=accept) for cid in ids + ids))
+
+    assert sorted(r.status_code for r in answers) == [200] * 100 + [409] * 100, {r.status_code: r.text for r in answers}
+    stored = await Case.select(Case.id, Case.number, Case.application_ref).where(Case.external_ref.like(f"{marker}-%"))
+    assert sorted(r["application_ref"] for r in stored) == sorted(references)
+    numbers = [r["number"] for r in stored]
+    assert len(set(numbers)) == 100
     seqs = sorted(int(NUMBER.search(n).group(2)) for n in numbers)
-    assert seqs == list(range(seqs[0], seqs[0] + 200)), "numbers have gaps"
-    stored = await Case.select(Case.number).where(Case.external_ref.like(f"{marker}-%"))
-    assert sorted(r["number"] for r in stored) == sorted(numbers)
+    assert seqs == list(range(seqs[0], seqs[0] + 100)), "numbers have gaps"
+    # Each case's registration event names the number it took.
+    won = {r.json()["case"]["id"]: r.json()["event"]["payload"]["number"] for r in answers if r.status_code == 200}
+    assert won == {r["id"]: r["number"] for r in stored}
 
 
 # The retry storm with one Idempotency-Key, and the 50 conflicting actions through the HTTP

@@ -52,8 +52,9 @@ async def test_create_and_read_round_trip(admin, town, client, login):
     assert created.status_code == 201, created.text
     [answer] = created.json()
     rid = answer["service_request_id"]
-    assert "案件编号" in answer["service_notice"]
     case = await Case.select().where(Case.external_ref == f"open311:{rid}").first()
+    # Not registered yet: the notice gives the application reference and says a number follows.
+    assert answer["service_notice"] == f"申请编号 {case['number']}(受理后给予正式案件编号)"
     assert case["channel"] == "photo_report" and case["dispute_type"] == "neighbour" and case["source_key"] == f"api_key:{made['id']}"
     assert "东村3组12号" in case["description"]
 

@@ -112,7 +112,9 @@ async def case_in_mediation(api: Client, town: Town, **over: Any) -> tuple[dict[
     """A case accepted, dispatched to the town's first mediator and taken: (case, mediator's Api)."""
     case = await api.new_case(town, **over)
     desk = await api.login(town.users["window"])
-    await desk.act(case["id"], "accept", rights_notified=True, consent=True)
+    accepted = await desk.act(case["id"], "accept", rights_notified=True, consent=True)
+    # Registration gave the case its official number.
+    case = {**case, "number": accepted["event"]["payload"]["number"]}
     await desk.act(case["id"], "dispatch", mediator_id=town.mediators[0]["id"])
     mediator = await api.login(town.mediators[0]["user"])
     await mediator.act(case["id"], "take")

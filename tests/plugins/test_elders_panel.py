@@ -32,7 +32,8 @@ async def elders(tmp_path: Path) -> Any:
 async def _case_in_mediation(client: Any, town: Any) -> tuple[dict[str, Any], Any]:
     case = await client.new_case(town)
     desk = await client.login(town.users["window"])
-    await desk.act(case["id"], "accept", rights_notified=True, consent=True)
+    accepted = await desk.act(case["id"], "accept", rights_notified=True, consent=True)
+    case = {**case, "number": accepted["event"]["payload"]["number"]}
     await desk.act(case["id"], "dispatch", mediator_id=town.mediators[0]["id"])
     mediator = await client.login(town.mediators[0]["user"])
     await mediator.act(case["id"], "take")
