@@ -188,6 +188,10 @@ async def run(args: argparse.Namespace) -> None:
     if args.explain and not db.is_sqlite():
         await explain(people)
     timed = TimedApp(create_app(run_jobs=False))
+    # What the app's start-up does (no lifespan runs behind ASGITransport).
+    from core.api.app import _freeze_startup_objects
+
+    _freeze_startup_objects()
     print(f"queue_db {'sqlite' if db.is_sqlite() else 'postgresql'} cases {total} county_cases {people['county_cases']} "
           f"village_cases {people['village_cases']} repeat {args.repeat} load_before {benchlib.load_average()}", flush=True)
 

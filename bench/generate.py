@@ -651,9 +651,10 @@ class SqliteLoader:
     async def drop_indexes(self) -> None:
         # The case-count triggers would write ~4 delta rows per case; the counts are rebuilt
         # in one pass at the end instead (PostgreSQL's COPY runs with triggers off anyway).
-        from core.reports.day_figures import SQLITE_TRIGGERS
+        from core.reports import day_figures, due_counts
 
-        for trigger in ("case_count_insert", "case_count_delete", "case_count_update", *SQLITE_TRIGGERS):
+        for trigger in ("case_count_insert", "case_count_delete", "case_count_update", *day_figures.SQLITE_TRIGGERS,
+                        *due_counts.SQLITE_TRIGGERS):
             self.db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
 
     async def rebuild_indexes(self) -> float:
@@ -829,7 +830,7 @@ async def run(args: argparse.Namespace) -> None:
     analyze_s = time.perf_counter() - t
     await loader.close()
     # The dashboard's case counts (core/reports/counts.py): triggers back, counts from the cases.
-    from core.reports import counts, day_figures
+    from core.reports import counts, day_figures, due_counts
 
     t = time.perf_counter()
     await counts.install()
@@ -839,6 +840,10 @@ async def run(args: argparse.Namespace) -> None:
     await day_figures.install()
     figure_rows = await day_figures.rebuild()
     print(f"day_figures {figure_rows} rows in {time.perf_counter() - t:.1f}s")
+    t = time.perf_counter()
+    await due_counts.install()
+    due_rows = await due_counts.rebuild()
+    print(f"due_counts {due_rows} rows in {time.perf_counter() - t:.1f}s")
     total_s = time.perf_counter() - t0
     print(f"index_s {index_s:.1f} analyze_s {analyze_s:.1f} case_counts {count_rows} rows in {counts_s:.1f}s")
     print(f"total_s {total_s:.1f} rows {rows_total} overall_rows_per_s {rows_total / total_s:.0f}", flush=True)

@@ -21,7 +21,7 @@ def _with_db(fn):  # type: ignore[no-untyped-def]
 
 
 def cmd_rebuild_counts(args: argparse.Namespace) -> None:
-    from core.reports import counts, day_figures
+    from core.reports import counts, day_figures, due_counts
 
     started = time.perf_counter()
     rows = _with_db(counts.rebuild)
@@ -29,13 +29,17 @@ def cmd_rebuild_counts(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     rows = _with_db(day_figures.rebuild)
     print(f"day figures rebuilt from the cases: {rows} row(s) in {time.perf_counter() - started:.1f} s")
+    started = time.perf_counter()
+    rows = _with_db(due_counts.rebuild)
+    print(f"due counts rebuilt from the cases: {rows} row(s) in {time.perf_counter() - started:.1f} s")
 
 
 def cmd_fold_counts(args: argparse.Namespace) -> None:
-    from core.reports import counts, day_figures
+    from core.reports import counts, day_figures, due_counts
 
     print(f"folded {_with_db(counts.fold)} delta row(s) into the case counts")
     print(f"folded {_with_db(day_figures.fold)} delta row(s) into the day figures")
+    print(f"folded {_with_db(due_counts.fold)} delta row(s) into the due counts")
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -15,7 +15,8 @@ async def compute_due_reports(payload: dict[str, Any]) -> None:
 
 @job("fold_case_counts")
 async def fold_case_counts(payload: dict[str, Any]) -> None:
-    from core.reports import counts, day_figures
+    from core.reports import counts, day_figures, due_counts
 
     await counts.fold()
     await day_figures.fold()
+    await due_counts.fold()

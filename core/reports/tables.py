@@ -95,3 +95,25 @@ class CaseDayFigureDelta(Table, tablename="case_day_figure_delta"):
     close_hours = DoublePrecision(default=0.0)
     open = Integer(default=0)
     high = Integer(default=0)
+
+
+class CaseDueCount(Table, tablename="case_due_count"):
+    """Open cases with a running deadline per organisation (counted like ``CaseCount``), state
+    and the UTC hour their earliest deadline falls due (``floor(epoch(next_due_at) / 3600)``):
+    the dashboard's overdue count is the hours before now's plus a live count of now's hour.
+    Folded from ``CaseDueCountDelta``; the truth is these rows plus the unfolded deltas
+    (``core.reports.due_counts``)."""
+
+    organisation = Integer()
+    due_hour = BigInt()
+    state = Varchar(length=20)
+    n = BigInt(default=0)
+
+
+class CaseDueCountDelta(Table, tablename="case_due_count_delta"):
+    """±1 rows written by a trigger on ``dispute_case`` in the writer's transaction."""
+
+    organisation = Integer(index=True)
+    due_hour = BigInt()
+    state = Varchar(length=20)
+    n = Integer(default=0)

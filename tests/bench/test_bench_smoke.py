@@ -97,6 +97,17 @@ def test_generate_loads_and_verifies(tiny_db: tuple[str, str]) -> None:
     kept = Counter({tuple(r[:4]): r[4] for r in db.execute(
         "SELECT organisation, state, dispute_type, risk_level, n FROM case_count")})
     assert kept == expected and len(kept) > 50
+    # And the overdue figure's due counts: open cases with a deadline by organisation, hour, state.
+    due: Counter[tuple[int, int, str]] = Counter()
+    for state, next_due_at, *paths in db.execute(
+        "SELECT state, next_due_at, org_path, place_path, assigned_org_path FROM dispute_case"
+        " WHERE next_due_at IS NOT NULL AND state NOT IN ('rejected', 'withdrawn', 'closed')"
+    ):
+        hour = int(datetime.fromisoformat(next_due_at).timestamp() // 3600)
+        for org in {int(p) for path in paths for p in (path or "").split("/") if p}:
+            due[(org, hour, state)] += 1
+    kept_due = Counter({tuple(r[:3]): r[3] for r in db.execute("SELECT organisation, due_hour, state, n FROM case_due_count")})
+    assert kept_due == due and len(kept_due) > 10
     db.close()
     # The project's own check agrees on every timeline.
     verified = _run(["-m", "core.cli", "audit", "verify"], url)

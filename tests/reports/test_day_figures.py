@@ -1,7 +1,8 @@
-"""The dashboard's kept period figures (core/reports/day_figures.py) equal the live queries of
-web/supervision/figures.py — window, daily intake and hot spots, for a county, a town and a
-village — after intakes, transitions, cases seeded in the past (as the demo and the generator
-do, across a local midnight), backdating, closing with an outcome, a delete, folds and a rebuild."""
+"""The dashboard's kept period figures (core/reports/day_figures.py) and its overdue count
+(core/reports/due_counts.py) equal the live queries of web/supervision/figures.py — window,
+daily intake, hot spots and overdue, for a county, a town and a village — after intakes,
+transitions, cases seeded in the past (as the demo and the generator do, across a local
+midnight), backdating, closing with an outcome, a delete, folds and a rebuild."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from web.supervision.figures import PERIODS, dashboard_figures, supervisor_for
 pytestmark = pytest.mark.db
 
 EXACT = ("submitted", "accepted", "closed", "agreed", "failed", "contacted", "closed_timed", "daily", "hot_spots",
-         "success_rate", "closure_rate")
+         "success_rate", "closure_rate", "overdue", "overdue_by_state")
 
 
 async def assert_kept_equals_live(town: Town) -> int:
@@ -90,7 +91,7 @@ async def test_kept_period_figures_equal_the_live_queries() -> None:
     )
     old = await _seed(town, village=0, submitted_at=now - timedelta(days=400), state="closed", outcome="merged",
                       registered_at=now - timedelta(days=399), closed_at=now - timedelta(days=398))
-    await _seed(town, village=1, submitted_at=now - timedelta(days=10))
+    await _seed(town, village=1, submitted_at=now - timedelta(days=10), next_due_at=now - timedelta(days=1))
     await assert_kept_equals_live(town)
 
     # Changes outside the lifecycle: backdated into another window, a place moved, a deletion.
@@ -109,6 +110,10 @@ async def test_kept_period_figures_equal_the_live_queries() -> None:
     # The county's rows are really there (the comparison is not the live path twice).
     kept = await day_figures.window(town.county["id"], None)
     assert int(kept["submitted"]) == 6 and int(kept["agreed"]) == 1
+    totals, places = await day_figures.window_and_places(town.county["id"], None)
+    assert totals == pytest.approx({k: float(v or 0) for k, v in kept.items()}, rel=1e-9)
+    assert sum(int(r["submitted"]) for r in places) == 6
+    assert (await dashboard_figures(supervisor_for(town.county))).overdue_by_state == {"in_mediation": 1}
 
     assert await day_figures.rebuild() > 0
     assert await assert_kept_equals_live(town) == 6

@@ -23,7 +23,10 @@ A rate or mean with nothing to divide by is ``None`` (shown as "—").
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections import Counter, defaultdict
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -36,8 +39,7 @@ from core.cases.access import visible_filter
 from core.cases.lifecycle import FINAL, STATES, allowed_events
 from core.cases.tables import RISK_LEVELS, Case, CaseEvent, Deadline
 from core.db import engine, is_sqlite
-from core.orgs.tables import Organisation
-from core.reports import day_figures
+from core.reports import day_figures, due_counts
 from core.reports.counts import org_id_of, subtree_counts
 from core.settings import get_settings
 
@@ -149,26 +151,39 @@ async def dashboard_figures(
     actor: Actor, *, org_path: str | None = None, period: str = DEFAULT_PERIOD, now: datetime | None = None,
     kept: bool = True,
 ) -> Dashboard:
-    """Every number on the dashboard in four aggregate queries (plus one for place names).
-    ``kept=False`` computes the period figures live from the cases even when the kept day
-    figures could serve the scope (the tests compare the two)."""
+    """Every number on the dashboard in a few aggregate queries (plus one for place names).
+    ``kept=False`` computes the period figures and the overdue count live from the cases even
+    when the kept day figures and due counts could serve the scope (the tests compare the two)."""
     now = now or datetime.now(UTC)
     period = period if period in PERIODS else DEFAULT_PERIOD
     since = period_start(period, now)
     d = Dashboard(org_path=org_path or actor.org_path, period=period, since=since, now=now)
     where = scope_where(actor, org_path).querystring
     org_id = _counted_org(actor, org_path)
-    await _snapshot(d, where, org_id)
     if org_id is not None and kept:
-        # The period figures from the kept day figures (core/reports/day_figures.py).
-        _window_from(d, await day_figures.window(org_id, since))
-        _daily_from(d, await day_figures.daily(org_id, _daily_first(d)))
-        await _hot_spots_from(d, await day_figures.places(org_id, since))
+        # Kept counts, overdue by due hour and period figures (core/reports/), read at once.
+        counted, overdue, (window, rows), daily = await together(
+            subtree_counts(org_id), _overdue(now, where, org_id), day_figures.window_and_places(org_id, since),
+            day_figures.daily(org_id, _daily_first(d)),
+        )
+        _snapshot_from(d, [r for r in counted if r["state"] in OPEN_STATES], overdue)
+        _window_from(d, window)
+        _daily_from(d, daily)
+        await _hot_spots_from(d, rows, cases="submitted")  # place 0 (none) is no place
         return d
+    await _snapshot(d, where, org_id, kept)
     await _window(d, where)
     await _daily(d, where)
     await _hot_spots(d, where, actor)
     return d
+
+
+async def together(*reads: Awaitable[Any]) -> list[Any]:
+    """Independent reads at once, each on its own pooled connection; one after another inside
+    a transaction (its one connection runs one statement at a time)."""
+    if engine().current_transaction.get() is not None:
+        return [await read for read in reads]
+    return list(await asyncio.gather(*reads))
 
 
 def _counted_org(actor: Actor, org_path: str | None) -> int | None:
@@ -184,7 +199,7 @@ def _counted_org(actor: Actor, org_path: str | None) -> int | None:
     return None  # two unrelated subtrees: a case may lie in both, count it live
 
 
-async def _snapshot(d: Dashboard, where: QueryString, org_id: int | None = None) -> None:
+async def _snapshot(d: Dashboard, where: QueryString, org_id: int | None = None, kept: bool = True) -> None:
     if org_id is None:
         rows = await _run(
             "SELECT state, dispute_type, risk_level, COUNT(*) AS n FROM dispute_case WHERE {} AND state IN {}"
@@ -193,17 +208,14 @@ async def _snapshot(d: Dashboard, where: QueryString, org_id: int | None = None)
         )
     else:
         rows = [r for r in await subtree_counts(org_id) if r["state"] in OPEN_STATES]
-    # Overdue depends on the clock, so it is counted live: few cases have a running deadline
-    # that has passed, and the partial index dispute_case_overdue holds just those columns.
-    late = await _run(
-        "SELECT state, COUNT(*) AS n FROM dispute_case WHERE {} AND state IN {}"
-        " AND next_due_at IS NOT NULL AND next_due_at < {} GROUP BY state",
-        where, _in(OPEN_STATES), d.now,
-    )
+    _snapshot_from(d, rows, await _overdue(d.now, where, org_id if kept else None))
+
+
+def _snapshot_from(d: Dashboard, rows: list[dict[str, Any]], overdue: Counter[str]) -> None:
+    """Fill the open figures from (state, dispute_type, risk_level, n) rows and overdue by state."""
     states: Counter[str] = Counter()
     types: Counter[str] = Counter()
     risks: Counter[str] = Counter()
-    overdue: Counter[str] = Counter({r["state"]: _int(r["n"]) for r in late})
     for r in rows:
         n = _int(r["n"])
         states[r["state"]] += n
@@ -215,7 +227,25 @@ async def _snapshot(d: Dashboard, where: QueryString, org_id: int | None = None)
     d.by_state = [(s, states[s]) for s in OPEN_STATES if states[s]]
     d.by_type = sorted(types.items(), key=lambda kv: (-kv[1], kv[0]))
     d.by_risk = [(r, risks[r]) for r in RISK_LEVELS]
-    d.overdue_by_state = {s: n for s, n in overdue.items() if n}
+    d.overdue_by_state = {s: overdue[s] for s in OPEN_STATES if overdue[s]}
+
+
+async def _overdue(now: datetime, where: QueryString, org_id: int | None) -> Counter[str]:
+    """Open cases past their earliest running deadline, by state. For one organisation's
+    subtree: the kept counts of the due hours before ``now``'s (core/reports/due_counts.py) plus
+    a live count of ``now``'s own hour (a short range of ``next_due_at``: at most an hour of
+    deadlines). Otherwise all counted live (every overdue case's row is read)."""
+    live = "SELECT state, COUNT(*) AS n FROM dispute_case WHERE {} AND state IN {} AND next_due_at IS NOT NULL{} AND next_due_at < {} GROUP BY state"
+    if org_id is None:
+        rows = await _run(live, where, _in(OPEN_STATES), QueryString(""), now)
+        return Counter({r["state"]: _int(r["n"]) for r in rows})
+    hour, start = due_counts.current_hour(now)
+    late, rows = await together(
+        due_counts.overdue_before(org_id, hour),
+        _run(live, where, _in(OPEN_STATES), QueryString(" AND next_due_at >= {}", start), now),
+    )
+    late.update({r["state"]: _int(r["n"]) for r in rows})
+    return late
 
 
 async def _window(d: Dashboard, where: QueryString) -> None:
@@ -283,26 +313,28 @@ async def _hot_spots(d: Dashboard, where: QueryString, actor: Actor) -> None:
     await _hot_spots_from(d, rows)
 
 
-async def _hot_spots_from(d: Dashboard, rows: list[dict[str, Any]]) -> None:
-    """Rank the villages from (place, dispute_type, n, open, high) rows."""
+async def _hot_spots_from(d: Dashboard, rows: list[dict[str, Any]], cases: str = "n") -> None:
+    """Rank the villages from (place, dispute_type, ``cases``, open, high) rows."""
+    rows = [r for r in rows if r["place"] and r[cases]]
     if not rows:
         return
-    columns = (Organisation.id, Organisation.name, Organisation.path, Organisation.type_code)
-    places = {o["id"]: o for o in await Organisation.select(*columns).where(Organisation.id.is_in(sorted({r["place"] for r in rows})))}
-    ancestors = {p for o in places.values() for p in _prefixes(o["path"])}
-    orgs = {o["path"]: o for o in await Organisation.select(*columns).where(Organisation.path.is_in(sorted(ancestors)))}
+    places, orgs = await _places_and_ancestors(sorted({int(r["place"]) for r in rows}))
+    # Each place's village once, not once per row (a county has ~300 places, ~2,600 rows).
+    village = {pid: _village_of(place["path"], orgs) for pid, place in places.items()}
     spots: dict[str, dict[str, Any]] = {}
     types: dict[str, Counter[str]] = defaultdict(Counter)
     for r in rows:
-        place = places.get(r["place"])
-        if place is None:
+        path = village.get(int(r["place"]))
+        if path is None:
             continue
-        path = _village_of(place["path"], orgs)
-        spot = spots.setdefault(path, {"path": path, "cases": 0, "open": 0, "high": 0})
-        spot["cases"] += _int(r["n"])
+        spot = spots.get(path)
+        if spot is None:
+            spot = spots[path] = {"path": path, "cases": 0, "open": 0, "high": 0}
+        n = _int(r[cases])
+        spot["cases"] += n
         spot["open"] += _int(r["open"])
         spot["high"] += _int(r["high"])
-        types[path][r["dispute_type"]] += _int(r["n"])
+        types[path][r["dispute_type"]] += n
     ranked = sorted(spots.values(), key=lambda s: (-s["cases"], -s["open"], s["path"]))[:HOT_SPOTS]
     for s in ranked:
         org = orgs.get(s["path"], {})
@@ -310,6 +342,27 @@ async def _hot_spots_from(d: Dashboard, rows: list[dict[str, Any]]) -> None:
         # Ties go to the type named first, whatever order the rows came in.
         s["top_type"], s["top_type_cases"] = min(types[s["path"]].items(), key=lambda kv: (-kv[1], kv[0]))
     d.hot_spots = ranked
+
+
+async def _places_and_ancestors(ids: list[int]) -> tuple[dict[int, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """The places (by id) and every organisation on their paths (by path), in one query: a
+    path holds its ancestors' ids (``/1/5/9/``), so they are read by primary key, and the ids
+    go in as one parameter (a few hundred places made two long IN lists before)."""
+    if is_sqlite():
+        wanted = QueryString(
+            "SELECT CAST(j.value AS INTEGER) FROM organisation p, json_each('[\"' || replace(p.path, '/', '\",\"') || '\"]') j"
+            " WHERE p.id IN (SELECT value FROM json_each({})) AND j.value <> ''",
+            json.dumps(ids),
+        )
+    else:
+        wanted = QueryString(
+            "SELECT DISTINCT part::integer FROM organisation p, unnest(string_to_array(p.path, '/')) AS part"
+            " WHERE p.id = ANY({}::integer[]) AND part <> ''",
+            ids,
+        )
+    rows = await _run("SELECT id, name, path, type_code FROM organisation WHERE id IN ({})", wanted)
+    wanted_ids = set(ids)
+    return {o["id"]: o for o in rows if o["id"] in wanted_ids}, {o["path"]: o for o in rows}
 
 
 def _prefixes(path: str) -> list[str]:
