@@ -96,3 +96,65 @@ async def _fresh_outbox(database: None) -> None:
     await OutboxJob.update({OutboxJob.status: "done", OutboxJob.last_error: "left by an earlier test"}).where(
         OutboxJob.status.is_in(["pending", "running"])
     )
+
+
+# Work units for pytest-xdist (`make test` runs two workers): each test file is one unit, so a
+# module's fixtures (a live server, a seeded town) are built on one worker only, and the files
+# that share a session fixture costing half a minute or more to build are one unit together.
+# The costliest units go first, so that the run does not end with one worker on a long file
+# while the other has nothing left to do. (xdist's own `--dist loadgroup` marks do nothing
+# under pytest 9: it renames node ids in a way pytest 9 no longer reads.)
+SHARED_UNITS = {
+    # Files using tests/security's session fixture `world`.
+    "security-world": ("tests/security/test_authz_matrix.py", "tests/security/test_csrf.py", "tests/security/test_schemathesis.py"),
+    # Files using tests/browser's `admin_server`.
+    "browser-admin": ("tests/browser/test_admin_browser.py", "tests/browser/test_manage_integrations_browser.py"),
+}
+_SHARED_FIXTURES = {"world": "security-world", "admin_server": "browser-admin"}
+_UNIT_OF_FILE = {path: unit for unit, paths in SHARED_UNITS.items() for path in paths}
+
+
+def _unit(nodeid: str) -> str:
+    path = nodeid.split("::")[0]
+    return _UNIT_OF_FILE.get(path, path)
+
+
+def _cost(item: pytest.Item) -> int:
+    if _unit(item.nodeid) == "security-world":
+        return 3
+    if item.get_closest_marker("browser"):
+        return 2
+    return 1 if item.get_closest_marker("slow") else 0
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    stray = sorted({
+        f"{item.nodeid.split('::')[0]} uses `{fixture}`: add it to SHARED_UNITS[{unit!r}] in tests/conftest.py"
+        for item in items for fixture, unit in _SHARED_FIXTURES.items()
+        if fixture in getattr(item, "fixturenames", ()) and item.nodeid.startswith(SHARED_UNITS[unit][0].rsplit("/", 1)[0] + "/")
+        and _unit(item.nodeid) != unit
+    })
+    if stray:
+        raise pytest.UsageError("\n".join(stray))
+    cost: dict[str, int] = {}
+    first: dict[str, int] = {}
+    for index, item in enumerate(items):
+        unit = _unit(item.nodeid)
+        cost[unit] = max(cost.get(unit, 0), _cost(item))
+        first.setdefault(unit, index)
+    # Stable: within a unit, and among units of one cost, the collection's order stays.
+    items.sort(key=lambda item: (-cost[_unit(item.nodeid)], first[_unit(item.nodeid)]))
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByUnit(LoadScopeScheduling):
+        """Units as above, handed out in the order collected (the costliest first)."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            return _unit(nodeid)
+
+    config.option.loadscopereorder = False
+    return ByUnit(config, log)

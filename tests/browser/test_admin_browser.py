@@ -9,112 +9,35 @@ each page go to tests/artifacts/screenshots/.
 
 from __future__ import annotations
 
-import os
-import socket
 import sqlite3
-import subprocess
-import sys
-import tempfile
-import time
-import urllib.request
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.async_api import expect
+
+from tests.browser.server import SHOTS, have_chromium, new_page, sign_in
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "tests" / "artifacts" / "screenshots"
-PASSWORD = "jiefen-demo"
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
     b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
 )
 
-if not Path(CHROMIUM).exists():  # pragma: no cover
+if not have_chromium():  # pragma: no cover
     pytest.skip("Debian's chromium is not installed", allow_module_level=True)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _cli(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "core.cli", *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout
-
-
-@pytest.fixture(scope="module")
-def server() -> Any:
-    """uvicorn on a free loopback port with its own SQLite file and the demo town."""
-    data = Path(tempfile.mkdtemp(prefix="jiefen-browser-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JIEFEN_")}
-    env.update(JIEFEN_DATA_DIR=str(data), JIEFEN_DATABASE_URL=f"sqlite:///{data / 'b.db'}", JIEFEN_SECRET_KEY="browser-test-secret-0123456789")
-    _cli(env, "migrate")
-    _cli(env, "seed-demo", "--cases", "6")
-    db = sqlite3.connect(data / "b.db")
-    other_town = db.execute("select id from organisation where name = '安宁街道'").fetchone()[0]
-    db.close()
-    _cli(env, "createuser", "anning", "--organisation", str(other_town), "--roles", "window_staff,supervisor", "--name", "安宁街道窗口", "--password", PASSWORD)
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "core.api.asgi:app", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=2) as resp:
-                if resp.status == 200:
-                    break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                out = proc.stdout.read().decode() if proc.stdout else ""
-                raise RuntimeError("the server did not start:\n" + out[-3000:]) from None
-            time.sleep(0.3)
-    try:
-        yield {"base": base, "db": data / "b.db", "data": data}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:  # pragma: no cover
-            proc.kill()
-
-
 @pytest.fixture
-async def browser() -> Any:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as p:
-        b = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield b
-        finally:
-            await b.close()
+def server(admin_server: dict[str, Any]) -> dict[str, Any]:
+    return admin_server
 
 
 async def _page(browser: Any, server: dict[str, Any], user: str | None, *, width: int = 1280, height: int = 900, js: bool = True) -> Any:
-    ctx = await browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN", java_script_enabled=js)
-    page = await ctx.new_page()
-    page.set_default_timeout(15000)
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.js_errors = errors  # type: ignore[attr-defined]
+    page = await new_page(browser, width=width, height=height, js=js)
     if user:
-        await page.goto(server["base"] + "/admin/login")
-        await page.fill("input[name=username]", user)
-        await page.fill("input[name=password]", PASSWORD)
-        await page.click("form.stack button[type=submit]")
-        await page.wait_for_url("**/admin/cases")
+        await sign_in(page, server["base"], user, wait_until="load" if js else "domcontentloaded")
     return page
 
 
@@ -306,17 +229,19 @@ async def test_phone_sized_screen(server, browser):
 
 
 async def test_forms_work_with_javascript_off(server, browser):
+    # Every step waits for what it needs (the URL, then the element's text), never for the
+    # page's subresources: the server shares the machine with the rest of the suite.
     page = await _page(browser, server, "window", js=False)
     await page.click("table.cases td.num a >> nth=0")
-    await page.wait_for_url("**/admin/cases/*")
+    await page.wait_for_url("**/admin/cases/*", wait_until="domcontentloaded")
     await page.click("#act-note > summary")
     await page.fill("#act-note textarea[name=text]", "无脚本也能提交的备注")
     await page.click("#do-note")
-    await page.wait_for_url("**?done=note")
-    assert "无脚本也能提交的备注" in await page.inner_text("#case_timeline")
+    await page.wait_for_url("**?done=note", wait_until="domcontentloaded")
+    await expect(page.locator("#case_timeline")).to_contain_text("无脚本也能提交的备注")
     await shot(page, "15-no-js-note")
-    await page.goto(server["base"] + "/admin/cases?state=closed")
-    assert "已办结" in await page.inner_text(".state-tabs a[aria-current]")
+    await page.goto(server["base"] + "/admin/cases?state=closed", wait_until="domcontentloaded")
+    await expect(page.locator(".state-tabs a[aria-current]")).to_contain_text("已办结")
     await page.context.close()
 
 

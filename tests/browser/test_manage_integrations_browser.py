@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from tests.browser.test_admin_browser import _page, browser, server, shot  # noqa: F401 - fixtures
+from tests.browser.test_admin_browser import _page, server, shot  # noqa: F401 - server is a fixture (the admin's files share one)
 
 pytestmark = pytest.mark.browser
 

@@ -9,14 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import socket
 import sqlite3
-import subprocess
-import sys
-import tempfile
-import time
-import urllib.request
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,29 +18,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.browser.server import PASSWORD, SHOTS, cli, have_chromium, live_server, new_page, sign_in
+
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "tests" / "artifacts" / "screenshots"
-PASSWORD = "jiefen-demo"
 ZONE = ZoneInfo("Asia/Shanghai")
 
-if not Path(CHROMIUM).exists():  # pragma: no cover
+if not have_chromium():  # pragma: no cover
     pytest.skip("Debian's chromium is not installed", allow_module_level=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _cli(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "core.cli", *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout
 
 
 def _stamp(moment: datetime) -> str:
@@ -77,67 +56,23 @@ def _prepare(db_path: Path) -> dict[str, Any]:
     return {"town": town, "anning": anning, "ours": ours, "our_number": our_number, "moved": moved, "moved_number": moved_number}
 
 
+def _prepare_site(db_path: Path, env: dict[str, str]) -> dict[str, Any]:
+    facts = _prepare(db_path)
+    cli(env, "createuser", "anning_lead", "--organisation", str(facts["anning"][0]), "--roles", "supervisor", "--name", "安宁街道领导", "--password", PASSWORD)
+    return facts
+
+
 @pytest.fixture(scope="module")
-def server() -> Any:
-    """uvicorn on a free loopback port with its own SQLite file and the demo town."""
-    data = Path(tempfile.mkdtemp(prefix="jiefen-supervision-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JIEFEN_")}
-    env.update(JIEFEN_DATA_DIR=str(data), JIEFEN_DATABASE_URL=f"sqlite:///{data / 's.db'}", JIEFEN_SECRET_KEY="browser-test-secret-0123456789")
-    _cli(env, "migrate")
-    _cli(env, "seed-demo", "--cases", "14", "--days", "0")  # the daily update needs today's cases
-    facts = _prepare(data / "s.db")
-    _cli(env, "createuser", "anning_lead", "--organisation", str(facts["anning"][0]), "--roles", "supervisor", "--name", "安宁街道领导", "--password", PASSWORD)
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "core.api.asgi:app", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=2) as resp:
-                if resp.status == 200:
-                    break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                out = proc.stdout.read().decode() if proc.stdout else ""
-                raise RuntimeError("the server did not start:\n" + out[-3000:]) from None
-            time.sleep(0.3)
-    try:
-        yield {"base": base, "db": data / "s.db", **facts}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:  # pragma: no cover
-            proc.kill()
-
-
-@pytest.fixture
-async def browser() -> Any:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as p:
-        b = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield b
-        finally:
-            await b.close()
+def server() -> Iterator[dict[str, Any]]:
+    """The demo town with 14 cases of today (the daily update needs them), one overdue in 和平镇
+    and one moved to 安宁街道 (whose supervisor is ``anning_lead``)."""
+    with live_server("supervision", ("--cases", "14", "--days", "0"), _prepare_site) as site:
+        yield site
 
 
 async def _page(browser: Any, server: dict[str, Any], user: str, *, width: int = 1280, height: int = 900) -> Any:
-    ctx = await browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN", accept_downloads=True)
-    page = await ctx.new_page()
-    page.set_default_timeout(15000)
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.js_errors = errors  # type: ignore[attr-defined]
-    await page.goto(server["base"] + "/admin/login")
-    await page.fill("input[name=username]", user)
-    await page.fill("input[name=password]", PASSWORD)
-    await page.click("form.stack button[type=submit]")
-    await page.wait_for_url("**/admin/cases")
+    page = await new_page(browser, width=width, height=height, accept_downloads=True)
+    await sign_in(page, server["base"], user)
     return page
 
 

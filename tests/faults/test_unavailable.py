@@ -25,6 +25,7 @@ def test_connection_failures_are_unavailable():
         pg.AdminShutdownError("terminating connection due to administrator command"),
         pg.ConnectionDoesNotExistError("connection was closed in the middle of operation"),
         pg.InterfaceError("cannot call Transaction.rollback(): the underlying connection is closed"),
+        pg.InterfaceError("cannot call Connection.fetch(): connection has been released back to the pool"),
         pg.InternalClientError("cannot switch to state 12; another operation (2) is in progress"),
         pg.TooManyConnectionsError("sorry, too many clients already"),
         # What a rollback on a dead connection raises, with the real cause under it.
