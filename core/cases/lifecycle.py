@@ -19,7 +19,7 @@ import msgspec
 from core import clock
 from core.actors import Actor
 from core.cases import schemas as s
-from core.cases.tables import Case
+from core.cases.tables import Case, CaseEvent
 from core.db import write_transaction
 from core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from core.i18n import label
@@ -194,7 +194,8 @@ async def transition(
         if case is None:
             raise NotFound()
         ensure_can_see(actor, case)
-        if expected_version is not None and case["version"] != expected_version:
+        stale = expected_version is not None and case["version"] != expected_version
+        if stale and not await _only_unattended_notes_since(case, expected_version):
             raise Conflict()
         if case["state"] not in t.sources:
             raise InvalidTransition(
@@ -219,6 +220,19 @@ async def transition(
             await after(updated)
     await host.after_commit(written)
     return written
+
+
+async def _only_unattended_notes_since(case: dict[str, Any], version: int) -> bool:
+    """A page opened at ``version`` may still act when all that happened since is events that
+    kept the state and had no staff member behind them: a receipt PDF issued by the jobs, a
+    deadline reminder, a party's message. Without this, staff who registered a case got a 409
+    on their next click whenever the receipt job finished first. (``version`` counts events.)"""
+    if version > case["version"] or version < 1:
+        return False
+    since = await CaseEvent.select(CaseEvent.from_state, CaseEvent.to_state, CaseEvent.actor).where(
+        (CaseEvent.case == case["id"]) & (CaseEvent.seq > version)
+    )
+    return bool(since) and all(e["actor"] is None and e["from_state"] == e["to_state"] for e in since)
 
 
 async def _bump(case: dict[str, Any], change: Change) -> dict[str, Any]:
