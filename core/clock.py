@@ -11,13 +11,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 _moment: ContextVar[datetime | None] = ContextVar("jiefen_clock", default=None)
 
 
 def now() -> datetime:
     return _moment.get() or datetime.now(UTC)
+
+
+def today() -> date:
+    """The date at the centre (JIEFEN_TIMEZONE), not the server's: from 16:00 UTC on, Shanghai
+    is already on the next day, and a document issued then must carry that day."""
+    from core.settings import get_settings
+
+    return now().astimezone(get_settings().zone).date()
 
 
 @contextmanager

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from core import clock
 from core.agreements import images
 from core.agreements.content import (
     case_parties,
@@ -136,7 +137,7 @@ async def agreement(case: dict[str, Any], agreement_id: int) -> Built:
     signed = await signature_images(agreement_id)
     org = await Organisation.select().where(Organisation.id == snapshot["organisation"]).first()
     on = local_date(row["effective_at"] or row["finalised_at"])
-    year = on.year if on else date.today().year
+    year = on.year if on else clock.today().year
     context = {
         "committee": await committee_context(org, signed.get("seal", "")),
         "case_no": case["number"],
@@ -154,7 +155,7 @@ async def receipt(case: dict[str, Any], _source_id: int) -> Built:
     org = await issuer(case)
     parties = await case_parties(case["id"])
     accepted = local_date(case["registered_at"])
-    year = accepted.year if accepted else date.today().year
+    year = accepted.year if accepted else clock.today().year
     materials = await Evidence.select(Evidence.filename, Evidence.description).where(Evidence.case == case["id"]).order_by(Evidence.id)
     mediator = await mediator_of(case)
     context = {
@@ -207,7 +208,7 @@ async def failure_notice(case: dict[str, Any], _source_id: int) -> Built:
     if advice != "litigation":
         routes.append({"route": "litigation"})
     ended = local_date(event["at"]) if event else local_date(case["updated_at"])
-    year = ended.year if ended else date.today().year
+    year = ended.year if ended else clock.today().year
     context = {
         "committee": await committee_context(org), "case_no": case["number"],
         "addressees": [party_context(p, year) for p in parties if p["role"] == "applicant"],

@@ -4,12 +4,13 @@ stylesheet and restricted fetcher; they extend ``documents/base.html``."""
 from __future__ import annotations
 
 import functools
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader
+
+from core import clock
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -25,7 +26,7 @@ def environment() -> Environment:
 def render_html(template: str, context: dict[str, Any]) -> str:
     from core.documents.render import qr_data_uri
 
-    ctx = {"issued_on": date.today(), "extra_sections": [], "verification": None, **context}
+    ctx = {"issued_on": clock.today(), "extra_sections": [], "verification": None, **context}
     verification = ctx.get("verification")
     ctx["qr_data_uri"] = qr_data_uri(verification["url"]) if verification else None
     return environment().get_template(template).render(ctx)

@@ -34,7 +34,6 @@ import shutil
 import subprocess
 import threading
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +51,8 @@ from weasyprint import CSS, HTML
 from weasyprint.css.counters import CounterStyle
 from weasyprint.pdf import VARIANTS
 from weasyprint.text.fonts import FontConfiguration
+
+from core import clock
 
 from . import chinese
 from .fetch import ASSETS_DIR, RestrictedFetcher, asset_url
@@ -165,7 +166,7 @@ def render_html(template_name: str, context: dict[str, Any]) -> str:
     missing = [k for k in COMMON_REQUIRED + REQUIRED.get(key, ()) if k not in context]
     if missing:
         raise ValueError(f"{key}: missing context keys {missing}")
-    ctx = {"issued_on": date.today(), "extra_sections": [], "verification": None, **context}
+    ctx = {"issued_on": clock.today(), "extra_sections": [], "verification": None, **context}
     verification = ctx.get("verification")
     ctx["qr_data_uri"] = (
         qr_data_uri(verification["url"]) if verification and verification.get("url") else None

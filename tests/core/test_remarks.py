@@ -5,10 +5,11 @@ retention can blank it without breaking the chain, and a changed text is caught.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from core import clock
 from core.cases.tables import Case, CaseEvent, CaseRemark
 from core.cases.timeline import load_events, remark_digest, verify_chain
 from core.db import write_transaction
@@ -56,7 +57,7 @@ async def test_retention_blanks_the_text_and_the_chain_still_verifies(client, to
     cid, marker = await withdrawn_case(town, login)
     years_ago = datetime.now(UTC) - timedelta(days=4 * 365)
     await Case.update({Case.submitted_at: years_ago, Case.closed_at: years_ago}).where(Case.id == cid)
-    done = await retention.run(before=date.today() + timedelta(days=1), town_id=town.town["id"])
+    done = await retention.run(before=clock.today() + timedelta(days=1), town_id=town.town["id"])
     assert cid in done.anonymised, done.failed
     remarks = await CaseRemark.select().where(CaseRemark.case == cid)
     assert len(remarks) == 2 and all(r["text"] == retention.REDACTED and r["nonce"] == "" for r in remarks)

@@ -13,6 +13,7 @@ from core.db import write_transaction
 from core.jobs import relay
 from core.jobs.outbox import enqueue
 from core.jobs.tables import OutboxJob
+from tests.faults.helpers import port
 from tests.jobs import helpers
 
 pytestmark = [pytest.mark.db, pytest.mark.redis, pytest.mark.slow]
@@ -122,7 +123,8 @@ async def test_worker_killed_mid_job_completes_later(plugin):
 
 async def test_jobs_lost_by_redis_are_sent_again(plugin):
     """Redis restarted without persistence forgets its queue; the relay sends the rows again."""
-    server, queue, marks = helpers.RedisServer(6391), helpers.new_queue(), helpers.temp_file("jf-marks-")
+    # A free port: the fault tests' own Redis may be on 6391 on the other xdist worker.
+    server, queue, marks = helpers.RedisServer(port(6392)), helpers.new_queue(), helpers.temp_file("jf-marks-")
     server.start()
     await relay.use(server.url, queue)
     worker = None

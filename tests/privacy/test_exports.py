@@ -9,11 +9,12 @@ import io
 import random
 import uuid
 import zipfile
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from core import clock
 from core.reports.tables import Report
 from tests.factories import application, make_user
 
@@ -78,7 +79,7 @@ async def test_no_report_or_export_carries_personal_data(town, login):
 
     town.users["admin"] = await make_user(town.town, ["admin"], "管理员")
     org = town.town["id"]
-    today = date.today()
+    today = clock.today()
     start, end = (today - timedelta(days=30)).isoformat(), (today + timedelta(days=1)).isoformat()
     seen: dict[str, str] = {}
     for role in ("supervisor", "county_supervisor", "admin", "window"):

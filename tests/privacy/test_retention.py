@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from piccolo.conf.apps import Finder
 
+from core import clock
 from core.agreements.settings import storage_root as document_root
 from core.agreements.tables import AgreementSignature, DocumentRecord
 from core.cases.evidence import storage_root as evidence_root
@@ -113,7 +114,7 @@ async def test_an_old_closed_case_is_anonymised_and_the_rest_untouched(town, log
     before = await Case.select().where(Case.id == cid).first()
     events_before = await CaseEvent.count().where(CaseEvent.case == cid)
     town_path = town.town["path"]
-    period = (date.today() - timedelta(days=5 * 365), date.today() + timedelta(days=1))
+    period = (clock.today() - timedelta(days=5 * 365), clock.today() + timedelta(days=1))
     numbers_before = await figures(town_path, *period)
     docs = await DocumentRecord.select().where(DocumentRecord.case == cid)
     assert {d["kind"] for d in docs} >= {"agreement", "receipt"}
@@ -242,8 +243,8 @@ async def test_the_period_and_the_before_option(town, login, monkeypatch):
     assert [c["id"] for c in await due(now=later)] == [cid]
     monkeypatch.setattr(privacy_settings(), "retention_days_by_town", {})
     # --before: final before that local date, whatever the period.
-    assert await due(before=date.today() - timedelta(days=1)) == []
-    assert [c["id"] for c in await due(before=date.today() + timedelta(days=2))] == [cid]
+    assert await due(before=clock.today() - timedelta(days=1)) == []
+    assert [c["id"] for c in await due(before=clock.today() + timedelta(days=2))] == [cid]
 
 
 async def test_the_nightly_entry_is_there_only_when_enabled(monkeypatch):

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from core import clock
 from core.audit.tables import AccessLog
 from core.cases.access import mask_name
 from core.cases.tables import Case, Party
@@ -149,7 +150,7 @@ async def test_intake_desk_sees_the_case_until_it_is_dispatched(town, login):
 
 async def test_minors_make_a_case_sensitive(town, login):
     desk = await login(town.users["window"])
-    today = date.today()
+    today = clock.today()
     child_id = f"441900{today.year - 12}0315002X"
     by_id = (await desk.post("/api/v1/cases", json=application(town, parties=[{"name": "小明", "id_number": child_id}]))).json()["id"]
     flagged = (await desk.post("/api/v1/cases", json=application(town, parties=[{"name": "小红", "is_minor": True}]))).json()["id"]

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from core import clock
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 NON_OBJECT_PARAMS = {"slug", "fmt", "file_path", "path"}
@@ -187,7 +189,7 @@ class Synth:
             return self.obj(node, depth + 1)
         fmt = node.get("format")
         if fmt == "date":
-            return date.today().isoformat()
+            return clock.today().isoformat()
         if fmt == "date-time":
             return (datetime.now(UTC) + timedelta(days=1)).isoformat()
         if fmt == "binary":
@@ -226,7 +228,7 @@ class Synth:
             if name in self.ids or p.get("required"):
                 params[name] = self.value(name, p.get("schema", {}))
         if "start" in params and "end" in params:
-            params["start"], params["end"] = (date.today() - timedelta(days=30)).isoformat(), date.today().isoformat()
+            params["start"], params["end"] = (clock.today() - timedelta(days=30)).isoformat(), clock.today().isoformat()
         kw["params"] = params
         body = op.get("requestBody")
         if body:

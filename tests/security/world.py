@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 
+from core import clock
 from core.actors import SYSTEM
 from core.auth.service import actor_for_user, start_session
 from core.cases.tables import Case, CaseEvent, Party
@@ -260,7 +261,7 @@ async def build_world(client: httpx.AsyncClient) -> World:
     rule = await _ok(await admin.client.put("/api/v1/deadline-policies", json={
         "organisation_id": t.town["id"], "kind": "mediation", "duration": 20}, headers=admin.headers))
     report = await _ok(await admin.post("/api/v1/reports/compute", json={
-        "organisation_id": t.town["id"], "kind": "monthly_analysis", "period_start": date.today().replace(day=1).isoformat()}))
+        "organisation_id": t.town["id"], "kind": "monthly_analysis", "period_start": clock.today().replace(day=1).isoformat()}))
     from core.notifications.tables import Notification
 
     note = await Notification.select(Notification.id).where(Notification.recipient == a.counsellor["id"]).first()
