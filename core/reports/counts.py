@@ -120,38 +120,45 @@ async def install() -> None:
         await engine().run_ddl(statement)
 
 
-_UPSERT = (
-    " ON CONFLICT (organisation, state, dispute_type, risk_level) DO UPDATE SET n = case_count.n + excluded.n"
-)
+async def fold_deltas(table: str, key: list[str], values: list[str], *, lock: int, drop_when: str) -> int:
+    """Move the rows of ``<table>_delta`` into ``<table>``, summing ``values`` per ``key``; then
+    drop the rows where ``drop_when`` (nothing left under the key). Returns how many delta rows
+    were folded. The kept case counts, day figures and due counts all fold this way."""
+    group = ", ".join(key)
+    columns = ", ".join(key + values)
+    sums = ", ".join(f"SUM({v})" for v in values)
+    upsert = f" ON CONFLICT ({group}) DO UPDATE SET " + ", ".join(f"{v} = {table}.{v} + excluded.{v}" for v in values)
+    async with write_transaction():
+        if is_sqlite():
+            # One writer: nothing commits between these statements.
+            [top] = await _run(f"SELECT MAX(id) AS top, COUNT(*) AS n FROM {table}_delta")
+            if not top["top"]:
+                return 0
+            await _run(
+                f"INSERT INTO {table} ({columns}) SELECT {group}, {sums} FROM {table}_delta"
+                f" WHERE id <= {int(top['top'])} GROUP BY {group}{upsert}"
+            )
+            await _run(f"DELETE FROM {table}_delta WHERE id <= {int(top['top'])}")
+            moved = int(top["n"])
+        else:
+            # One statement: a delta committed meanwhile is folded next time, never twice.
+            await _run(f"SELECT pg_advisory_xact_lock({int(lock)})")
+            [row] = await _run(
+                f"WITH moved AS (DELETE FROM {table}_delta RETURNING {columns}),"
+                f" added AS (INSERT INTO {table} ({columns}) SELECT {group}, {sums} FROM moved"
+                f" GROUP BY {group}{upsert} RETURNING 1)"
+                " SELECT (SELECT COUNT(*) FROM moved) AS n"
+            )
+            moved = int(row["n"])
+        await _run(f"DELETE FROM {table} WHERE {drop_when}")
+    return moved
 
 
 async def fold() -> int:
     """Move the deltas into ``case_count``; returns how many delta rows were folded."""
-    async with write_transaction():
-        if is_sqlite():
-            # One writer: nothing commits between these statements.
-            [top] = await _run("SELECT MAX(id) AS top, COUNT(*) AS n FROM case_count_delta")
-            if not top["top"]:
-                return 0
-            await _run(
-                "INSERT INTO case_count (organisation, state, dispute_type, risk_level, n)"
-                " SELECT organisation, state, dispute_type, risk_level, SUM(n) FROM case_count_delta"
-                f" WHERE id <= {int(top['top'])} GROUP BY organisation, state, dispute_type, risk_level{_UPSERT}"
-            )
-            await _run(f"DELETE FROM case_count_delta WHERE id <= {int(top['top'])}")
-            moved = int(top["n"])
-        else:
-            await _run(f"SELECT pg_advisory_xact_lock({FOLD_LOCK})")
-            [row] = await _run(
-                "WITH moved AS (DELETE FROM case_count_delta RETURNING organisation, state, dispute_type, risk_level, n),"
-                " added AS (INSERT INTO case_count (organisation, state, dispute_type, risk_level, n)"
-                " SELECT organisation, state, dispute_type, risk_level, SUM(n) FROM moved"
-                f" GROUP BY organisation, state, dispute_type, risk_level{_UPSERT} RETURNING 1)"
-                " SELECT (SELECT COUNT(*) FROM moved) AS n"
-            )
-            moved = int(row["n"])
-        await _run("DELETE FROM case_count WHERE n = 0")
-    return moved
+    return await fold_deltas(
+        "case_count", ["organisation", "state", "dispute_type", "risk_level"], ["n"], lock=FOLD_LOCK, drop_when="n = 0",
+    )
 
 
 async def rebuild() -> int:

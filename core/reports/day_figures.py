@@ -18,7 +18,7 @@ from typing import Any
 
 from core.cases.lifecycle import FINAL
 from core.db import engine, is_sqlite, write_transaction
-from core.reports.counts import _paths, _sqlite_parts, counted_columns
+from core.reports.counts import _paths, _sqlite_parts, counted_columns, fold_deltas
 from core.settings import get_settings
 
 FOLD_LOCK = 804_332
@@ -130,41 +130,10 @@ async def install() -> None:
         await engine().run_ddl(statement)
 
 
-def _upsert() -> str:
-    sets = ", ".join(f"{v} = case_day_figure.{v} + excluded.{v}" for v in VALUES)
-    return f" ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET {sets}"
-
-
-_SUMS = ", ".join(f"SUM({v})" for v in VALUES)
-_GROUP = ", ".join(KEY)
-
-
 async def fold() -> int:
     """Move the deltas into ``case_day_figure``; returns how many delta rows were folded."""
-    columns = ", ".join(KEY + VALUES)
-    async with write_transaction():
-        if is_sqlite():
-            [top] = await _run("SELECT MAX(id) AS top, COUNT(*) AS n FROM case_day_figure_delta")
-            if not top["top"]:
-                return 0
-            await _run(
-                f"INSERT INTO case_day_figure ({columns}) SELECT {_GROUP}, {_SUMS} FROM case_day_figure_delta"
-                f" WHERE id <= {int(top['top'])} GROUP BY {_GROUP}{_upsert()}"
-            )
-            await _run(f"DELETE FROM case_day_figure_delta WHERE id <= {int(top['top'])}")
-            moved = int(top["n"])
-        else:
-            await _run(f"SELECT pg_advisory_xact_lock({FOLD_LOCK})")
-            [row] = await _run(
-                f"WITH moved AS (DELETE FROM case_day_figure_delta RETURNING {columns}),"
-                f" added AS (INSERT INTO case_day_figure ({columns}) SELECT {_GROUP}, {_SUMS} FROM moved"
-                f" GROUP BY {_GROUP}{_upsert()} RETURNING 1)"
-                " SELECT (SELECT COUNT(*) FROM moved) AS n"
-            )
-            moved = int(row["n"])
-        # No case left under the key: the float sums may keep a rounding residue, drop the row.
-        await _run("DELETE FROM case_day_figure WHERE submitted = 0")
-    return moved
+    # No case left under the key: the float sums may keep a rounding residue, so drop by count.
+    return await fold_deltas("case_day_figure", list(KEY), list(VALUES), lock=FOLD_LOCK, drop_when="submitted = 0")
 
 
 async def rebuild() -> int:

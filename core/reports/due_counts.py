@@ -25,7 +25,7 @@ from typing import Any
 
 from core.cases.lifecycle import FINAL
 from core.db import engine, is_sqlite, write_transaction
-from core.reports.counts import _paths, _sqlite_parts, counted_columns
+from core.reports.counts import _paths, _sqlite_parts, counted_columns, fold_deltas
 
 FOLD_LOCK = 804_333
 KEY = ("organisation", "due_hour", "state")
@@ -111,35 +111,12 @@ async def install() -> None:
         await engine().run_ddl(statement)
 
 
-_UPSERT = f" ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET n = case_due_count.n + excluded.n"
 _GROUP = ", ".join(KEY)
 
 
 async def fold() -> int:
     """Move the deltas into ``case_due_count``; returns how many delta rows were folded."""
-    async with write_transaction():
-        if is_sqlite():
-            # One writer: nothing commits between these statements.
-            [top] = await _run("SELECT MAX(id) AS top, COUNT(*) AS n FROM case_due_count_delta")
-            if not top["top"]:
-                return 0
-            await _run(
-                f"INSERT INTO case_due_count ({_GROUP}, n) SELECT {_GROUP}, SUM(n) FROM case_due_count_delta"
-                f" WHERE id <= {int(top['top'])} GROUP BY {_GROUP}{_UPSERT}"
-            )
-            await _run(f"DELETE FROM case_due_count_delta WHERE id <= {int(top['top'])}")
-            moved = int(top["n"])
-        else:
-            await _run(f"SELECT pg_advisory_xact_lock({FOLD_LOCK})")
-            [row] = await _run(
-                f"WITH moved AS (DELETE FROM case_due_count_delta RETURNING {_GROUP}, n),"
-                f" added AS (INSERT INTO case_due_count ({_GROUP}, n) SELECT {_GROUP}, SUM(n) FROM moved"
-                f" GROUP BY {_GROUP}{_UPSERT} RETURNING 1)"
-                " SELECT (SELECT COUNT(*) FROM moved) AS n"
-            )
-            moved = int(row["n"])
-        await _run("DELETE FROM case_due_count WHERE n = 0")
-    return moved
+    return await fold_deltas("case_due_count", list(KEY), ["n"], lock=FOLD_LOCK, drop_when="n = 0")
 
 
 async def rebuild() -> int:
