@@ -3,7 +3,8 @@
 Claiming a row is one conditional UPDATE, so two runners (two app processes) never run the
 same job at once; a runner that died mid-job leaves the row ``running``, and it is claimed
 again after ``JIEFEN_JOBS_STALE_CLAIM`` seconds. A job that fails is retried with backoff and,
-after ``max_tries``, kept as ``failed`` for a person to retry (``jiefen jobs retry``).
+after ``max_tries``, kept as ``failed`` for a person to retry (``jiefen jobs retry``); one
+that runs past ``JIEFEN_JOBS_TIMEOUT`` is cancelled and counts as failed.
 The same loop ticks the periodic jobs (see core.jobs.cron).
 """
 
@@ -55,7 +56,10 @@ async def claim_due(limit: int = 20) -> list[dict[str, Any]]:
 
 async def run_one(row: dict[str, Any]) -> bool:
     try:
-        await call(row)
+        # The same limit as the arq worker's: a job stuck on a dead socket or a runaway render
+        # fails and is retried with backoff instead of holding the runner (and every job queued
+        # behind it) for good.
+        await asyncio.wait_for(call(row), job_settings().timeout)
     except Exception as exc:
         log.exception("job %s #%s failed", row["job"], row["id"])
         final = row["attempts"] >= job_settings().max_tries

@@ -98,3 +98,20 @@ async def test_cron_slot_fires_once_across_tickers():
     again = await cron.fire(entry, slot)  # another process, same minute
     assert first and again is None
     await OutboxJob.delete().where(OutboxJob.id == first)
+
+
+async def test_a_job_past_the_timeout_is_cancelled_and_retried_later(plugin, monkeypatch):
+    monkeypatch.setenv("JIEFEN_JOBS_TIMEOUT", "0.5")
+    marks = helpers.temp_file("jf-marks-")
+    async with write_transaction():
+        stuck = await enqueue("jftest_slow", {"marks": marks, "n": 1, "seconds": 30})
+        after = await enqueue("jftest_echo", {"marks": marks, "n": 2})
+
+    ran = await asyncio.wait_for(runner.drain(), 20)
+
+    assert ran == 2
+    assert helpers.lines(marks) == ["start 1", "ran 2"]  # cancelled, and the queue went on
+    row = await OutboxJob.select().where(OutboxJob.id == stuck).first()
+    assert row["status"] == "pending" and row["attempts"] == 1 and row["available_at"] > datetime.now(UTC)
+    assert "Timeout" in row["last_error"]
+    assert (await OutboxJob.select(OutboxJob.status).where(OutboxJob.id == after).first())["status"] == "done"
