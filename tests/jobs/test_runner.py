@@ -100,8 +100,18 @@ async def test_cron_slot_fires_once_across_tickers():
     await OutboxJob.delete().where(OutboxJob.id == first)
 
 
-async def test_a_job_past_the_timeout_is_cancelled_and_retried_later(plugin, monkeypatch):
+@pytest.fixture
+def short_job_timeout(monkeypatch):
+    from core.jobs.settings import job_settings
+
     monkeypatch.setenv("JIEFEN_JOBS_TIMEOUT", "0.5")
+    job_settings.cache_clear()
+    yield
+    monkeypatch.undo()
+    job_settings.cache_clear()
+
+
+async def test_a_job_past_the_timeout_is_cancelled_and_retried_later(plugin, short_job_timeout):
     marks = helpers.temp_file("jf-marks-")
     async with write_transaction():
         stuck = await enqueue("jftest_slow", {"marks": marks, "n": 1, "seconds": 30})
