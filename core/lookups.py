@@ -49,12 +49,14 @@ async def organisation(org_id: int | None) -> dict[str, Any] | None:
 
 
 async def dispute_type(code: str) -> dict[str, Any] | None:
-    """``{"code", "active", "sensitive"}`` of a dispute type, or None when unknown."""
+    """``{"code", "active", "sensitive", "owner_path"}`` of a dispute type, or None when unknown."""
     global _types
     from core.roster.tables import DisputeType
 
     if _types is None or not _fresh(_types[0]) or code not in _types[1]:
-        rows = await DisputeType.select(DisputeType.code, DisputeType.active, DisputeType.sensitive)
+        rows = await DisputeType.select(
+            DisputeType.code, DisputeType.active, DisputeType.sensitive, DisputeType.organisation.path.as_alias("owner_path"),
+        )
         _types = (time.monotonic(), {r["code"]: r for r in rows})
     found = _types[1].get(code)
     return dict(found) if found else None

@@ -44,7 +44,7 @@ def _default_parties() -> list[dict[str, str]]:
 
 
 async def _context(actor: Actor, values: dict[str, str], parties: list[dict[str, str]], **extra: Any) -> dict[str, Any]:
-    types = await queries.dispute_types()
+    types = await queries.dispute_types(offered_at=actor.org_path)
     return {
         "v": values, "parties": parties, "types": types, "type_label": queries.type_label(types, actor.locale),
         "channels": CHANNELS, "risks": RISK_LEVELS, "places": await queries.subtree(actor, tree_only=True),

@@ -206,11 +206,16 @@ async def _decorate(rows: list[dict[str, Any]]) -> None:
         r["party_count"] = count.get(r["id"], 0)
 
 
-async def dispute_types(active_only: bool = True) -> list[dict[str, Any]]:
-    query = DisputeType.select().order_by(DisputeType.sort_order)
+async def dispute_types(active_only: bool = True, *, offered_at: str | None = None) -> list[dict[str, Any]]:
+    """``offered_at``: only the types a case of that organisation path may take."""
+    from core.roster.types import offered_at as offered
+
+    query = DisputeType.select(*DisputeType.all_columns(), DisputeType.organisation.path.as_alias("owner_path")).order_by(
+        DisputeType.sort_order
+    )
     if active_only:
         query = query.where(DisputeType.active == True)  # noqa: E712
-    return await query
+    return [row for row in await query if offered(row, offered_at)]
 
 
 def type_label(types: list[dict[str, Any]], locale: str) -> dict[str, str]:

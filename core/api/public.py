@@ -49,12 +49,17 @@ class PublicController(Controller):
         )
         return result
 
-    @get("/dispute-types", summary="The dispute types one can apply for")
-    async def dispute_types(self) -> DisputeTypes:
-        rows = await DisputeType.select(DisputeType.code, DisputeType.label_zh, DisputeType.label_en).where(
-            DisputeType.active == True  # noqa: E712
-        ).order_by(DisputeType.sort_order)
-        return {"items": rows}
+    @get("/dispute-types", summary="The dispute types one can apply for (at a centre: its own types too, no other town's)")
+    async def dispute_types(self, centre_id: FromQuery[int | None] = None) -> DisputeTypes:
+        from core.roster.types import offered_at
+
+        centre = await lookups.organisation(centre_id) if centre_id else None
+        rows = await DisputeType.select(
+            DisputeType.code, DisputeType.label_zh, DisputeType.label_en, DisputeType.organisation.path.as_alias("owner_path"),
+        ).where(DisputeType.active == True).order_by(DisputeType.sort_order)  # noqa: E712
+        # Without a centre, the path "" is under no owner: the shared types every centre offers.
+        path = centre["path"] if centre else ""
+        return {"items": [{k: r[k] for k in ("code", "label_zh", "label_en")} for r in rows if offered_at(r, path)]}
 
     @get("/mediators", summary="The roster to choose a mediator from (点单)")
     async def mediators(self, centre_id: FromQuery[int | None] = None) -> Roster:

@@ -38,7 +38,7 @@ async def _accept(change: Change) -> None:
     if data.risk_level:
         change.updates["risk_level"] = data.risk_level
     if data.dispute_type:
-        await ensure_dispute_type(data.dispute_type)
+        await ensure_dispute_type(data.dispute_type, change.case["org_path"])
         change.updates["dispute_type"] = data.dispute_type
         # A family, medical or minors' case narrows who may see the parties' details (and a
         # type corrected away from one widens it again).
@@ -436,8 +436,13 @@ async def _note(change: Change) -> None:
     change.payload["text"] = change.data.text
 
 
-async def ensure_dispute_type(code: str) -> None:
-    exists = await DisputeType.exists().where((DisputeType.code == code) & (DisputeType.active == True))  # noqa: E712
-    if not exists:
+async def ensure_dispute_type(code: str, path: str | None = None) -> None:
+    """Active, and offered at ``path`` (another town's own type is unknown there)."""
+    from core.roster.types import offered_at
+
+    row = await DisputeType.select(DisputeType.organisation.path.as_alias("owner_path")).where(
+        (DisputeType.code == code) & (DisputeType.active == True)  # noqa: E712
+    ).first()
+    if row is None or not offered_at(row, path):
         raise ValidationFailed("Unknown dispute type: {code}", code=code)
 

@@ -25,6 +25,7 @@ from core.errors import Conflict, Forbidden, JiefenError, NotFound, ValidationFa
 from core.plugins.manager import call_first
 from core.privacy.sensitive import is_minor
 from core.roster.tables import Mediator
+from core.roster.types import offered_at
 from core.settings import get_settings
 
 CASE_COLUMNS = tuple(c._meta.db_column_name for c in Case._meta.columns)
@@ -83,6 +84,9 @@ async def create_case(
         org = await lookups.organisation(org_id)
         if org is None:
             raise NotFound("Unknown organisation.")
+        if not offered_at(dtype, org["path"]):
+            # Another town's own type: as unknown here as a code that does not exist.
+            raise ValidationFailed("Unknown dispute type: {code}", code=data.dispute_type)
         place = None
         if data.place_id:
             place = await lookups.organisation(data.place_id)

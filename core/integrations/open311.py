@@ -47,9 +47,14 @@ async def services_for(org_path: str) -> list[dict[str, Any]]:
     if rows:
         nearest = max({r["organisation"] for r in rows}, key=ids.index)
         return [r for r in rows if r["organisation"] == nearest and r["active"]]
-    types = await DisputeType.select(DisputeType.code, DisputeType.label_zh).where(DisputeType.active == True).order_by(  # noqa: E712
-        DisputeType.sort_order
-    )
+    from core.roster.types import offered_at
+
+    types = [
+        t for t in await DisputeType.select(
+            DisputeType.code, DisputeType.label_zh, DisputeType.organisation.path.as_alias("owner_path"),
+        ).where(DisputeType.active == True).order_by(DisputeType.sort_order)  # noqa: E712
+        if offered_at(t, org_path)
+    ]
     defaults = [
         {"service_code": t["code"], "service_name": t["label_zh"], "description": f"{t['label_zh']}类矛盾纠纷", "group_name": "矛盾纠纷",
          "keywords": "", "intake": "dispute", "dispute_type": t["code"], "channel": "photo_report"}

@@ -48,7 +48,7 @@ async def _apply_context(request: Request[Any, Any, Any], values: dict[str, Any]
     wanted = values.get("centre_id") or request.query_params.get("centre")
     centre = next((c for c in centres if str(c["id"]) == str(wanted)), centres[0] if len(centres) == 1 else None)
     return {
-        "centres": centres, "centre": centre, "values": values, "types": await roster.dispute_types(),
+        "centres": centres, "centre": centre, "values": values, "types": await roster.dispute_types(centre_path=centre["path"] if centre else None),
         "mediators": await roster.mediator_cards(centre) if centre else [],
         "places": await roster.places(centre) if centre else [],
         "idem": values.get("idem") or secrets.token_urlsafe(18), "max_photos": party_settings().max_photos,

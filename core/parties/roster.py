@@ -36,11 +36,16 @@ async def places(centre_row: dict[str, Any]) -> list[dict[str, Any]]:
     ).order_by(Organisation.name)
 
 
-async def dispute_types(locale: str = "zh_CN") -> list[dict[str, Any]]:
-    rows = await DisputeType.select(DisputeType.code, DisputeType.label_zh, DisputeType.label_en).where(
-        DisputeType.active == True  # noqa: E712
-    ).order_by(DisputeType.sort_order)
-    return [{"code": r["code"], "label": r["label_en"] if locale == "en" else r["label_zh"]} for r in rows]
+async def dispute_types(locale: str = "zh_CN", centre_path: str | None = None) -> list[dict[str, Any]]:
+    """The active types; with a centre, only those its cases may take (not another town's own)."""
+    from core.roster.types import offered_at
+
+    rows = await DisputeType.select(
+        DisputeType.code, DisputeType.label_zh, DisputeType.label_en, DisputeType.organisation.path.as_alias("owner_path"),
+    ).where(DisputeType.active == True).order_by(DisputeType.sort_order)  # noqa: E712
+    return [
+        {"code": r["code"], "label": r["label_en"] if locale == "en" else r["label_zh"]} for r in rows if offered_at(r, centre_path)
+    ]
 
 
 async def mediator_cards(centre_row: dict[str, Any], locale: str = "zh_CN") -> list[dict[str, Any]]:

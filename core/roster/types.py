@@ -43,6 +43,13 @@ def switch_refusal(actor: Actor, row: dict[str, Any], keeper_id: int | None) -> 
     return None if actor.covers(row.get("owner_path")) else OWN_TYPES_ONLY
 
 
+def offered_at(row: dict[str, Any], path: str | None) -> bool:
+    """A type is offered to cases of ``path`` when it is shared (no owner) or its owner is
+    ``path`` or above it: a town's own type stays in that town's intake. ``path=None``: everywhere."""
+    owner = row.get("owner_path")
+    return path is None or not owner or path.startswith(owner)
+
+
 async def types_for(actor: Actor) -> list[dict[str, Any]]:
     """Every type, each with ``may_switch`` for this actor (the admin page shows the button)."""
     keeper = await catalogue_keeper_id()

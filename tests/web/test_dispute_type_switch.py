@@ -119,3 +119,40 @@ async def test_an_added_type_belongs_to_its_organisation(client, town):
     desk = await sign_in(client, town.users["window"])
     assert (await desk.post(f"/admin/manage/types/{code}/active", {})).status_code == 403
     assert (await town_admin.post("/admin/manage/types/no_such_type_x/active", {})).status_code == 404
+
+
+async def test_a_town_s_own_type_is_offered_only_in_that_town(client, town, login):
+    from core.cases import schemas as s
+    from core.cases.service import create_case
+    from core.errors import ValidationFailed
+    from tests.factories import application
+
+    code = f"own_{uuid.uuid4().hex[:8]}"
+    await DisputeType.insert(DisputeType(code=code, label_zh="渔业纠纷探针", label_en="Fishery probe", added_by="admin", organisation=town.town["id"]))
+    other = await make_town()
+
+    # The public list: at the owning town, yes; at another town or with no centre, no.
+    assert code in {t["code"] for t in (await client.get(f"/api/v1/public/dispute-types?centre_id={town.town['id']}")).json()["items"]}
+    for query in (f"?centre_id={other.town['id']}", ""):
+        assert code not in {t["code"] for t in (await client.get(f"/api/v1/public/dispute-types{query}")).json()["items"]}
+
+    # The staff intake form of each town.
+    mine = await sign_in(client, town.users["window"])
+    assert "渔业纠纷探针" in (await mine.get("/admin/intake")).text
+    theirs = await sign_in(client, other.users["window"])
+    assert "渔业纠纷探针" not in (await theirs.get("/admin/intake")).text
+
+    # Intake: the owner's cases may take it; another town's are refused as for an unknown code.
+    desk = await login(town.users["window"])
+    assert (await desk.post("/api/v1/cases", json=application(town, dispute_type=code))).status_code == 201
+    other_desk = await login(other.users["window"])
+    refused = await other_desk.post("/api/v1/cases", json=application(other, dispute_type=code))
+    assert refused.status_code == 422 and code in refused.text
+    # Re-typing at registration is held to the same rule.
+    created = await other_desk.post("/api/v1/cases", json=application(other))
+    resp = await other_desk.post(f"/api/v1/cases/{created.json()['id']}/actions/accept",
+                                 json={"rights_notified": True, "consent": True, "dispute_type": code})
+    assert resp.status_code == 422
+    with pytest.raises(ValidationFailed):
+        await create_case(s.CaseIn(channel="walk_in", dispute_type=code, description="渔船碰撞", parties=[s.PartyIn(name="张三", phone="13800138000")]),
+                          await actor_for_user(other.users["window"]["id"]), org_id=other.town["id"])
