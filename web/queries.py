@@ -16,7 +16,6 @@ from core.cases.lifecycle import STATES
 from core.cases.tables import Case, Party
 from core.errors import BadRequest
 from core.orgs.tables import Organisation
-from core.roster.tables import DisputeType
 
 SORTS = ("newest", "oldest", "due", "updated")
 PAGE_SIZE = 25
@@ -208,14 +207,9 @@ async def _decorate(rows: list[dict[str, Any]]) -> None:
 
 async def dispute_types(active_only: bool = True, *, offered_at: str | None = None) -> list[dict[str, Any]]:
     """``offered_at``: only the types a case of that organisation path may take."""
-    from core.roster.types import offered_at as offered
+    from core.roster.types import offered_types
 
-    query = DisputeType.select(*DisputeType.all_columns(), DisputeType.organisation.path.as_alias("owner_path")).order_by(
-        DisputeType.sort_order
-    )
-    if active_only:
-        query = query.where(DisputeType.active == True)  # noqa: E712
-    return [row for row in await query if offered(row, offered_at)]
+    return await offered_types(offered_at, active_only=active_only)
 
 
 def type_label(types: list[dict[str, Any]], locale: str) -> dict[str, str]:

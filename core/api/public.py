@@ -13,7 +13,7 @@ from core.cases.service import create_case
 from core.errors import BadRequest
 from core.orgs.tables import Organisation
 from core.ratelimit import hit
-from core.roster.tables import DisputeType, Mediator
+from core.roster.tables import Mediator
 from core.settings import get_settings
 
 
@@ -51,15 +51,12 @@ class PublicController(Controller):
 
     @get("/dispute-types", summary="The dispute types one can apply for (at a centre: its own types too, no other town's)")
     async def dispute_types(self, centre_id: FromQuery[int | None] = None) -> DisputeTypes:
-        from core.roster.types import offered_at
+        from core.roster.types import offered_types
 
         centre = await lookups.organisation(centre_id) if centre_id else None
-        rows = await DisputeType.select(
-            DisputeType.code, DisputeType.label_zh, DisputeType.label_en, DisputeType.organisation.path.as_alias("owner_path"),
-        ).where(DisputeType.active == True).order_by(DisputeType.sort_order)  # noqa: E712
         # Without a centre, the path "" is under no owner: the shared types every centre offers.
-        path = centre["path"] if centre else ""
-        return {"items": [{k: r[k] for k in ("code", "label_zh", "label_en")} for r in rows if offered_at(r, path)]}
+        rows = await offered_types(centre["path"] if centre else "")
+        return {"items": [{k: r[k] for k in ("code", "label_zh", "label_en")} for r in rows]}
 
     @get("/mediators", summary="The roster to choose a mediator from (点单)")
     async def mediators(self, centre_id: FromQuery[int | None] = None) -> Roster:

@@ -17,7 +17,6 @@ from core.db import write_transaction
 from core.errors import BadRequest, NotFound, ValidationFailed
 from core.integrations.tables import Open311Request, Open311Service
 from core.orgs.tables import Organisation
-from core.roster.tables import DisputeType
 from core.settings import get_settings
 
 CLOSED = frozenset({"closed", "rejected", "withdrawn"})
@@ -47,14 +46,9 @@ async def services_for(org_path: str) -> list[dict[str, Any]]:
     if rows:
         nearest = max({r["organisation"] for r in rows}, key=ids.index)
         return [r for r in rows if r["organisation"] == nearest and r["active"]]
-    from core.roster.types import offered_at
+    from core.roster.types import offered_types
 
-    types = [
-        t for t in await DisputeType.select(
-            DisputeType.code, DisputeType.label_zh, DisputeType.organisation.path.as_alias("owner_path"),
-        ).where(DisputeType.active == True).order_by(DisputeType.sort_order)  # noqa: E712
-        if offered_at(t, org_path)
-    ]
+    types = await offered_types(org_path)
     defaults = [
         {"service_code": t["code"], "service_name": t["label_zh"], "description": f"{t['label_zh']}类矛盾纠纷", "group_name": "矛盾纠纷",
          "keywords": "", "intake": "dispute", "dispute_type": t["code"], "channel": "photo_report"}

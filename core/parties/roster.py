@@ -10,7 +10,7 @@ from piccolo.query.functions.aggregate import Count
 from core.cases.lifecycle import OPEN
 from core.cases.tables import Case
 from core.orgs.tables import Organisation
-from core.roster.tables import DisputeType, Mediator
+from core.roster.tables import Mediator
 
 CENTRE_TYPES = ("town", "county")
 GRADES = {1: "首席调解员", 2: "一级调解员", 3: "二级调解员", 4: "三级调解员"}
@@ -38,14 +38,10 @@ async def places(centre_row: dict[str, Any]) -> list[dict[str, Any]]:
 
 async def dispute_types(locale: str = "zh_CN", centre_path: str | None = None) -> list[dict[str, Any]]:
     """The active types; with a centre, only those its cases may take (not another town's own)."""
-    from core.roster.types import offered_at
+    from core.roster.types import offered_types
 
-    rows = await DisputeType.select(
-        DisputeType.code, DisputeType.label_zh, DisputeType.label_en, DisputeType.organisation.path.as_alias("owner_path"),
-    ).where(DisputeType.active == True).order_by(DisputeType.sort_order)  # noqa: E712
-    return [
-        {"code": r["code"], "label": r["label_en"] if locale == "en" else r["label_zh"]} for r in rows if offered_at(r, centre_path)
-    ]
+    rows = await offered_types(centre_path)
+    return [{"code": r["code"], "label": r["label_en"] if locale == "en" else r["label_zh"]} for r in rows]
 
 
 async def mediator_cards(centre_row: dict[str, Any], locale: str = "zh_CN") -> list[dict[str, Any]]:

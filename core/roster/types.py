@@ -50,6 +50,16 @@ def offered_at(row: dict[str, Any], path: str | None) -> bool:
     return path is None or not owner or path.startswith(owner)
 
 
+async def offered_types(path: str | None, *, active_only: bool = True) -> list[dict[str, Any]]:
+    """The types in catalogue order (each with ``owner_path``), only those offered at ``path``."""
+    query = DisputeType.select(*DisputeType.all_columns(), DisputeType.organisation.path.as_alias("owner_path")).order_by(
+        DisputeType.sort_order
+    )
+    if active_only:
+        query = query.where(DisputeType.active == True)  # noqa: E712
+    return [row for row in await query if offered_at(row, path)]
+
+
 async def types_for(actor: Actor) -> list[dict[str, Any]]:
     """Every type, each with ``may_switch`` for this actor (the admin page shows the button)."""
     keeper = await catalogue_keeper_id()
