@@ -41,10 +41,20 @@ pytestmark = [pytest.mark.db, pytest.mark.pdf, pytest.mark.slow]
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
+_NAME_CHARS = "春夏秋冬梅兰竹菊松柏桃李杏桂荷莲"
+_names_given: set[str] = set()
+
+
 def person() -> dict[str, str]:
+    """A person no other row holds: the name must be unique too (two of 64 two-character names
+    met in one test and made the "nothing of the person is left" check fail)."""
     digits = "".join(random.choice("0123456789") for _ in range(8))
+    name = ""
+    while not name or name in _names_given:
+        name = "司马" + "".join(_NAME_CHARS[int(h, 16)] for h in uuid.uuid4().hex[:4])
+    _names_given.add(name)
     return {
-        "name": "司马" + "".join(random.choice("春夏秋冬梅兰竹菊") for _ in range(2)),
+        "name": name,
         "phone": "137" + digits,
         "id_number": f"44190019800101{digits[:3]}X",
         "address": f"东莞市大朗镇保密路{digits}号",

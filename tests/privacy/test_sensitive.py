@@ -27,8 +27,9 @@ PLACEHOLDER = "涉及隐私的纠纷"
 
 def person() -> dict[str, str]:
     """A name, phone and secret that appear nowhere else in the database."""
+    # Four characters from 16 (65,536 names), not two from 10: names met by chance before.
     return {
-        "name": "欧阳" + "".join(random.choice("明珠秀兰桂英翠芳玉梅") for _ in range(2)),
+        "name": "欧阳" + "".join("明珠秀兰桂英翠芳玉梅春夏秋冬松柏"[int(h, 16)] for h in uuid.uuid4().hex[:4]),
         "phone": "139" + "".join(random.choice("0123456789") for _ in range(8)),
         "secret": "家暴细节" + uuid.uuid4().hex[:8],
     }
