@@ -308,7 +308,7 @@ class Open311ServiceController(Controller):
         from core.cases.effects import ensure_dispute_type
 
         for x in data.services:
-            await ensure_dispute_type(x.dispute_type)
+            await ensure_dispute_type(x.dispute_type, org["path"])
         async with write_transaction():
             await Open311Service.delete().where(Open311Service.organisation == org["id"])
             for order, x in enumerate(data.services):
