@@ -1,4 +1,4 @@
-"""``jiefen``: serve, worker, migrate, seed-demo, createuser, audit, plugins, jobs, retention."""
+"""``jiefen``: serve, worker, migrate, seed-demo, createuser, audit, plugins, jobs, retention, reports, types."""
 
 from __future__ import annotations
 
@@ -6,21 +6,25 @@ import argparse
 import asyncio
 import getpass
 import sys
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
-def _run(coro: Any) -> Any:
-    return asyncio.run(coro)
-
-
-async def _with_db(fn: Any) -> Any:
+def with_db(fn: Callable[[], Awaitable[T]]) -> T:
+    """Run ``fn()`` in a new event loop with the database started, and shut it down after
+    (every command here and in the other ``*/cli.py`` that touches the database)."""
     from core import db
 
-    await db.startup()
-    try:
-        return await fn()
-    finally:
-        await db.shutdown()
+    async def go() -> T:
+        await db.startup()
+        try:
+            return await fn()
+        finally:
+            await db.shutdown()
+
+    return asyncio.run(go())
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
@@ -38,7 +42,7 @@ def cmd_worker(args: argparse.Namespace) -> None:
 def cmd_migrate(args: argparse.Namespace) -> None:
     from core.migrate import migrate
 
-    _run(_with_db(migrate))
+    with_db(migrate)
     print("migrated")
 
 
@@ -49,7 +53,7 @@ def cmd_seed_demo(args: argparse.Namespace) -> None:
         created = await seed_demo(cases=args.cases, force=args.force, days=args.days)
         print(created)
 
-    _run(_with_db(go))
+    with_db(go)
 
 
 def cmd_createuser(args: argparse.Namespace) -> None:
@@ -67,7 +71,7 @@ def cmd_createuser(args: argparse.Namespace) -> None:
         )
         print(f"created {args.username}")
 
-    _run(_with_db(go))
+    with_db(go)
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> None:
@@ -94,7 +98,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> None:
         print(f"{len(ids)} case(s) checked, {bad} broken")
         return 1 if bad else 0
 
-    sys.exit(_run(_with_db(go)))
+    sys.exit(with_db(go))
 
 
 def cmd_jobs_drain(args: argparse.Namespace) -> None:
@@ -102,13 +106,13 @@ def cmd_jobs_drain(args: argparse.Namespace) -> None:
     import core.jobs.registry  # noqa: F401
     from core.jobs.runner import drain
 
-    print(f"ran {_run(_with_db(drain))} job(s)")
+    print(f"ran {with_db(drain)} job(s)")
 
 
 def cmd_jobs_retry(args: argparse.Namespace) -> None:
     from core.jobs.retry import retry_failed
 
-    print(f"queued {_run(_with_db(lambda: retry_failed(args.ids or None)))} failed job(s) again")
+    print(f"queued {with_db(lambda: retry_failed(args.ids or None))} failed job(s) again")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -163,6 +167,9 @@ def main(argv: list[str] | None = None) -> None:
     from core.reports.cli import add_commands as add_report_commands
 
     add_report_commands(sub)
+    from core.roster.cli import add_commands as add_type_commands
+
+    add_type_commands(sub)
 
     args = parser.parse_args(argv)
     from core.settings import SettingsError, get_settings

@@ -3,23 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from pathlib import Path
 from typing import Any
 
-
-def _with_db(fn: Any) -> Any:
-    from core import db
-
-    async def go() -> Any:
-        await db.startup()
-        try:
-            return await fn()
-        finally:
-            await db.shutdown()
-
-    return asyncio.run(go())
+from core.cli import with_db
 
 
 async def plugin_rows() -> list[dict[str, Any]]:
@@ -43,7 +31,7 @@ async def plugin_rows() -> list[dict[str, Any]]:
 
 
 def cmd_list(args: argparse.Namespace) -> None:
-    for row in _with_db(plugin_rows):
+    for row in with_db(plugin_rows):
         print(f"{row['name']:<20} {row['version']:<10} {row['origin']:<10} default {row['default']:<4} {row['location']}")
         for line in row["switches"]:
             print(f"    {line}")
@@ -84,7 +72,7 @@ def cmd_deliveries(args: argparse.Namespace) -> None:
         for d in await deliveries.list_deliveries(failed=args.failed, plugin=args.plugin):
             print(f"#{d['id']:<6} {d['plugin']:<18} case {d['case_id']} event {d['event_id']} {d['status']:<8} tries {d['attempts']} {d['last_error'][:120]}")
 
-    _with_db(go)
+    with_db(go)
 
 
 def add_commands(sub: Any) -> None:

@@ -25,9 +25,14 @@ def cmd_retention_run(args: argparse.Namespace) -> None:
             for case in result.candidates:
                 print(f"  {case['number']} ({case['state']}, final {case['final_at']:%Y-%m-%d})")
             return 0
-        print(f"{len(result.anonymised)} case(s) anonymised ({limit}), {result.files_removed} file(s) removed, {len(result.failed)} failed")
+        print(
+            f"{len(result.anonymised)} case(s) anonymised ({limit}), {result.files_removed} file(s) removed, "
+            f"{len(result.failed)} failed, {len(result.deferred)} deferred"
+        )
         for failed in result.failed:
             print(f"  FAILED {failed['number']}: {failed['error']} (left as it was)")
+        for waiting in result.deferred:
+            print(f"  DEFERRED {waiting['number']}: jobs not finished ({', '.join(waiting['jobs'])}); left for a later run")
         return 1 if result.failed else 0
 
     sys.exit(asyncio.run(go()))

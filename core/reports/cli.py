@@ -3,43 +3,31 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import time
 
-
-def _with_db(fn):  # type: ignore[no-untyped-def]
-    from core import db
-
-    async def go():  # type: ignore[no-untyped-def]
-        await db.startup()
-        try:
-            return await fn()
-        finally:
-            await db.shutdown()
-
-    return asyncio.run(go())
+from core.cli import with_db
 
 
 def cmd_rebuild_counts(args: argparse.Namespace) -> None:
     from core.reports import counts, day_figures, due_counts
 
     started = time.perf_counter()
-    rows = _with_db(counts.rebuild)
+    rows = with_db(counts.rebuild)
     print(f"case counts rebuilt from the cases: {rows} row(s) in {time.perf_counter() - started:.1f} s")
     started = time.perf_counter()
-    rows = _with_db(day_figures.rebuild)
+    rows = with_db(day_figures.rebuild)
     print(f"day figures rebuilt from the cases: {rows} row(s) in {time.perf_counter() - started:.1f} s")
     started = time.perf_counter()
-    rows = _with_db(due_counts.rebuild)
+    rows = with_db(due_counts.rebuild)
     print(f"due counts rebuilt from the cases: {rows} row(s) in {time.perf_counter() - started:.1f} s")
 
 
 def cmd_fold_counts(args: argparse.Namespace) -> None:
     from core.reports import counts, day_figures, due_counts
 
-    print(f"folded {_with_db(counts.fold)} delta row(s) into the case counts")
-    print(f"folded {_with_db(day_figures.fold)} delta row(s) into the day figures")
-    print(f"folded {_with_db(due_counts.fold)} delta row(s) into the due counts")
+    print(f"folded {with_db(counts.fold)} delta row(s) into the case counts")
+    print(f"folded {with_db(day_figures.fold)} delta row(s) into the day figures")
+    print(f"folded {with_db(due_counts.fold)} delta row(s) into the due counts")
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

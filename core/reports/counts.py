@@ -24,6 +24,7 @@ How they stay exact (docs/performance.md explains the choice):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from core.db import engine, is_sqlite, write_transaction
@@ -40,38 +41,8 @@ def _paths(r: str, columns: tuple[str, ...]) -> str:
     return " || ".join(f"replace(coalesce({r}.{c}, ''), ' ', '')" for c in columns)
 
 
-def _pg_rows(r: str, sign: int, columns: tuple[str, ...]) -> str:
-    return (
-        "INSERT INTO case_count_delta (organisation, state, dispute_type, risk_level, n)"
-        f" SELECT DISTINCT part::integer, {r}.state, {r}.dispute_type, {r}.risk_level, {sign}"
-        f" FROM unnest(string_to_array({_paths(r, columns)}, '/')) AS part WHERE part <> '';"
-    )
-
-
 def _key(columns: tuple[str, ...]) -> tuple[str, ...]:
     return ("state", "dispute_type", "risk_level", *columns)
-
-
-def _changed(columns: tuple[str, ...], op: str) -> str:
-    return " OR ".join(f"OLD.{c} {op} NEW.{c}" for c in _key(columns))
-
-
-def postgres_ddl(columns: tuple[str, ...] = PATH_COLUMNS) -> list[str]:
-    return [
-        "CREATE UNIQUE INDEX IF NOT EXISTS case_count_key ON case_count (organisation, state, dispute_type, risk_level)",
-        "CREATE OR REPLACE FUNCTION case_count_track() RETURNS trigger LANGUAGE plpgsql AS $$\n"
-        "BEGIN\n"
-        f"  IF TG_OP <> 'INSERT' THEN {_pg_rows('OLD', -1, columns)} END IF;\n"
-        f"  IF TG_OP <> 'DELETE' THEN {_pg_rows('NEW', 1, columns)} END IF;\n"
-        "  RETURN NULL;\n"
-        "END $$",
-        "DROP TRIGGER IF EXISTS case_count_insert_delete ON dispute_case",
-        "CREATE TRIGGER case_count_insert_delete AFTER INSERT OR DELETE ON dispute_case"
-        " FOR EACH ROW EXECUTE FUNCTION case_count_track()",
-        "DROP TRIGGER IF EXISTS case_count_update ON dispute_case",
-        f"CREATE TRIGGER case_count_update AFTER UPDATE OF {', '.join(_key(columns))} ON dispute_case"
-        f" FOR EACH ROW WHEN ({_changed(columns, 'IS DISTINCT FROM')}) EXECUTE FUNCTION case_count_track()",
-    ]
 
 
 def _sqlite_parts(r: str, columns: tuple[str, ...]) -> str:
@@ -79,26 +50,82 @@ def _sqlite_parts(r: str, columns: tuple[str, ...]) -> str:
     return f"json_each('[\"' || replace({_paths(r, columns)}, '/', '\",\"') || '\"]')"
 
 
-def _sqlite_rows(r: str, sign: int, columns: tuple[str, ...]) -> str:
+def path_parts(r: str, columns: tuple[str, ...]) -> tuple[str, str]:
+    """``(org, parts)`` for a trigger's delta rows, ``SELECT DISTINCT {org}, … FROM {parts}``:
+    one row per id on the row's paths, ``org`` that id as an integer."""
+    if is_sqlite():
+        return "CAST(value AS INTEGER)", f"{_sqlite_parts(r, columns)} WHERE value <> ''"
+    return "part::integer", f"unnest(string_to_array({_paths(r, columns)}, '/')) AS part WHERE part <> ''"
+
+
+def case_orgs(columns: tuple[str, ...], where: str = "") -> str:
+    """For a rebuild: ``SELECT case_id, org`` with each case of ``dispute_case c`` once for every
+    organisation on its paths; ``where``, a condition on ``c``, leaves cases out."""
+    if is_sqlite():
+        # DISTINCT per case and organisation (a case's paths share ancestors).
+        return (
+            f"SELECT DISTINCT c.id AS case_id, CAST(j.value AS INTEGER) AS org FROM dispute_case c,"
+            f" {_sqlite_parts('c', columns)} j WHERE j.value <> ''" + (f" AND {where}" if where else "")
+        )
     return (
-        "INSERT INTO case_count_delta (organisation, state, dispute_type, risk_level, n)"
-        f" SELECT DISTINCT CAST(value AS INTEGER), {r}.state, {r}.dispute_type, {r}.risk_level, {sign}"
-        f" FROM {_sqlite_parts(r, columns)} WHERE value <> '';"
+        "SELECT c.id AS case_id, p.part::integer AS org FROM dispute_case c CROSS JOIN LATERAL"
+        f" (SELECT DISTINCT part FROM unnest(string_to_array({_paths('c', columns)}, '/')) AS part"
+        " WHERE part <> '') p" + (f" WHERE {where}" if where else "")
     )
 
 
-def sqlite_ddl(columns: tuple[str, ...] = PATH_COLUMNS) -> list[str]:
-    old, new = _sqlite_rows("OLD", -1, columns), _sqlite_rows("NEW", 1, columns)
+def _delta_rows(r: str, sign: int, columns: tuple[str, ...]) -> str:
+    org, parts = path_parts(r, columns)
+    return (
+        "INSERT INTO case_count_delta (organisation, state, dispute_type, risk_level, n)"
+        f" SELECT DISTINCT {org}, {r}.state, {r}.dispute_type, {r}.risk_level, {sign}"
+        f" FROM {parts};"
+    )
+
+
+def track_ddl(table: str, key: tuple[str, ...], watched: tuple[str, ...], rows: Callable[[str, int], str]) -> list[str]:
+    """The unique ``key`` index of ``table`` and the triggers on ``dispute_case`` that run
+    ``rows("OLD", -1)`` and ``rows("NEW", 1)`` (the delta rows) when a case is inserted, deleted
+    or changes a ``watched`` column, for the engine in use. The case counts, day figures and
+    due counts are all kept this way."""
+    old, new = rows("OLD", -1), rows("NEW", 1)
+    of = ", ".join(watched)
+    index = f"CREATE UNIQUE INDEX IF NOT EXISTS {table}_key ON {table} ({', '.join(key)})"
+    if is_sqlite():
+        changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in watched)
+        return [
+            index,
+            f"DROP TRIGGER IF EXISTS {table}_insert",
+            f"CREATE TRIGGER {table}_insert AFTER INSERT ON dispute_case BEGIN {new} END",
+            f"DROP TRIGGER IF EXISTS {table}_delete",
+            f"CREATE TRIGGER {table}_delete AFTER DELETE ON dispute_case BEGIN {old} END",
+            f"DROP TRIGGER IF EXISTS {table}_update",
+            f"CREATE TRIGGER {table}_update AFTER UPDATE OF {of} ON dispute_case"
+            f" FOR EACH ROW WHEN {changed} BEGIN {old} {new} END",
+        ]
+    changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in watched)
     return [
-        "CREATE UNIQUE INDEX IF NOT EXISTS case_count_key ON case_count (organisation, state, dispute_type, risk_level)",
-        "DROP TRIGGER IF EXISTS case_count_insert",
-        f"CREATE TRIGGER case_count_insert AFTER INSERT ON dispute_case BEGIN {new} END",
-        "DROP TRIGGER IF EXISTS case_count_delete",
-        f"CREATE TRIGGER case_count_delete AFTER DELETE ON dispute_case BEGIN {old} END",
-        "DROP TRIGGER IF EXISTS case_count_update",
-        f"CREATE TRIGGER case_count_update AFTER UPDATE OF {', '.join(_key(columns))} ON dispute_case"
-        f" FOR EACH ROW WHEN {_changed(columns, 'IS NOT')} BEGIN {old} {new} END",
+        index,
+        f"CREATE OR REPLACE FUNCTION {table}_track() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+        "BEGIN\n"
+        f"  IF TG_OP <> 'INSERT' THEN {old} END IF;\n"
+        f"  IF TG_OP <> 'DELETE' THEN {new} END IF;\n"
+        "  RETURN NULL;\n"
+        "END $$",
+        f"DROP TRIGGER IF EXISTS {table}_insert_delete ON dispute_case",
+        f"CREATE TRIGGER {table}_insert_delete AFTER INSERT OR DELETE ON dispute_case"
+        f" FOR EACH ROW EXECUTE FUNCTION {table}_track()",
+        f"DROP TRIGGER IF EXISTS {table}_update ON dispute_case",
+        f"CREATE TRIGGER {table}_update AFTER UPDATE OF {of} ON dispute_case"
+        f" FOR EACH ROW WHEN ({changed}) EXECUTE FUNCTION {table}_track()",
     ]
+
+
+def ddl(columns: tuple[str, ...] = PATH_COLUMNS) -> list[str]:
+    return track_ddl(
+        "case_count", ("organisation", "state", "dispute_type", "risk_level"), _key(columns),
+        lambda r, sign: _delta_rows(r, sign, columns),
+    )
 
 
 async def counted_columns() -> tuple[str, ...]:
@@ -115,8 +142,7 @@ async def counted_columns() -> tuple[str, ...]:
 
 async def install() -> None:
     """Create the key index and the triggers (idempotent; run by the reports migrations)."""
-    columns = await counted_columns()
-    for statement in sqlite_ddl(columns) if is_sqlite() else postgres_ddl(columns):
+    for statement in ddl(await counted_columns()):
         await engine().run_ddl(statement)
 
 

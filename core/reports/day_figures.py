@@ -18,7 +18,7 @@ from typing import Any
 
 from core.cases.lifecycle import FINAL
 from core.db import engine, is_sqlite, write_transaction
-from core.reports.counts import _paths, _sqlite_parts, counted_columns, fold_deltas
+from core.reports.counts import _run, case_orgs, counted_columns, fold_deltas, path_parts, track_ddl
 from core.settings import get_settings
 
 FOLD_LOCK = 804_332
@@ -71,11 +71,7 @@ def _values(r: str) -> list[str]:
 
 def _delta_rows(r: str, sign: int, columns: tuple[str, ...]) -> str:
     values = ", ".join(f"{sign} * ({v})" for v in _values(r))
-    if is_sqlite():
-        org, parts = "CAST(value AS INTEGER)", f"{_sqlite_parts(r, columns)} WHERE value <> ''"
-    else:
-        org = "part::integer"
-        parts = f"unnest(string_to_array({_paths(r, columns)}, '/')) AS part WHERE part <> ''"
+    org, parts = path_parts(r, columns)
     return (
         f"INSERT INTO case_day_figure_delta ({', '.join(KEY + VALUES)})"
         f" SELECT DISTINCT {org}, {_day(r)}, COALESCE({r}.place, 0), {r}.dispute_type, {values}"
@@ -88,37 +84,7 @@ def _watched(columns: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def ddl(columns: tuple[str, ...]) -> list[str]:
-    old, new = _delta_rows("OLD", -1, columns), _delta_rows("NEW", 1, columns)
-    of = ", ".join(_watched(columns))
-    index = f"CREATE UNIQUE INDEX IF NOT EXISTS case_day_figure_key ON case_day_figure ({', '.join(KEY)})"
-    if is_sqlite():
-        changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in _watched(columns))
-        return [
-            index,
-            "DROP TRIGGER IF EXISTS case_day_figure_insert",
-            f"CREATE TRIGGER case_day_figure_insert AFTER INSERT ON dispute_case BEGIN {new} END",
-            "DROP TRIGGER IF EXISTS case_day_figure_delete",
-            f"CREATE TRIGGER case_day_figure_delete AFTER DELETE ON dispute_case BEGIN {old} END",
-            "DROP TRIGGER IF EXISTS case_day_figure_update",
-            f"CREATE TRIGGER case_day_figure_update AFTER UPDATE OF {of} ON dispute_case"
-            f" FOR EACH ROW WHEN {changed} BEGIN {old} {new} END",
-        ]
-    changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in _watched(columns))
-    return [
-        index,
-        "CREATE OR REPLACE FUNCTION case_day_figure_track() RETURNS trigger LANGUAGE plpgsql AS $$\n"
-        "BEGIN\n"
-        f"  IF TG_OP <> 'INSERT' THEN {old} END IF;\n"
-        f"  IF TG_OP <> 'DELETE' THEN {new} END IF;\n"
-        "  RETURN NULL;\n"
-        "END $$",
-        "DROP TRIGGER IF EXISTS case_day_figure_insert_delete ON dispute_case",
-        "CREATE TRIGGER case_day_figure_insert_delete AFTER INSERT OR DELETE ON dispute_case"
-        " FOR EACH ROW EXECUTE FUNCTION case_day_figure_track()",
-        "DROP TRIGGER IF EXISTS case_day_figure_update ON dispute_case",
-        f"CREATE TRIGGER case_day_figure_update AFTER UPDATE OF {of} ON dispute_case"
-        f" FOR EACH ROW WHEN ({changed}) EXECUTE FUNCTION case_day_figure_track()",
-    ]
+    return track_ddl("case_day_figure", KEY, _watched(columns), lambda r, sign: _delta_rows(r, sign, columns))
 
 
 SQLITE_TRIGGERS = ("case_day_figure_insert", "case_day_figure_delete", "case_day_figure_update")
@@ -141,19 +107,10 @@ async def rebuild() -> int:
     columns = await counted_columns()
     values = ", ".join(f"SUM({v})" for v in _values("c"))
     async with write_transaction():
-        if is_sqlite():
-            # DISTINCT per case and organisation (a case's paths share ancestors).
-            source = (
-                f"SELECT DISTINCT c.id AS case_id, CAST(j.value AS INTEGER) AS org FROM dispute_case c,"
-                f" {_sqlite_parts('c', columns)} j WHERE j.value <> ''"
-            )
-        else:
+        if not is_sqlite():
+            # SHARE blocks case writes (not reads) until commit: no delta can slip between.
             await _run("LOCK TABLE dispute_case IN SHARE MODE")
-            source = (
-                "SELECT c.id AS case_id, p.part::integer AS org FROM dispute_case c CROSS JOIN LATERAL"
-                f" (SELECT DISTINCT part FROM unnest(string_to_array({_paths('c', columns)}, '/')) AS part"
-                " WHERE part <> '') p"
-            )
+        source = case_orgs(columns)
         await _run("DELETE FROM case_day_figure_delta")
         await _run("DELETE FROM case_day_figure")
         await _run(
@@ -231,9 +188,3 @@ async def daily(org_id: int, first: date) -> dict[str, int]:
     source, args = _both(org_id, "day, submitted", first)
     rows = await _run(f"SELECT day, SUM(submitted) AS n FROM {source} GROUP BY day", *args)
     return {str(r["day"]): int(r["n"]) for r in rows if int(r["n"] or 0)}
-
-
-async def _run(template: str, *args: Any) -> list[dict[str, Any]]:
-    from piccolo.querystring import QueryString
-
-    return await engine().run_querystring(QueryString(template, *args))

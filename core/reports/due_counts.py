@@ -21,11 +21,10 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime
-from typing import Any
 
 from core.cases.lifecycle import FINAL
 from core.db import engine, is_sqlite, write_transaction
-from core.reports.counts import _paths, _sqlite_parts, counted_columns, fold_deltas
+from core.reports.counts import _run, case_orgs, counted_columns, fold_deltas, path_parts, track_ddl
 
 FOLD_LOCK = 804_333
 KEY = ("organisation", "due_hour", "state")
@@ -55,11 +54,7 @@ def _open_with_deadline(r: str) -> str:
 
 
 def _delta_rows(r: str, sign: int, columns: tuple[str, ...]) -> str:
-    if is_sqlite():
-        org, parts = "CAST(value AS INTEGER)", f"{_sqlite_parts(r, columns)} WHERE value <> ''"
-    else:
-        org = "part::integer"
-        parts = f"unnest(string_to_array({_paths(r, columns)}, '/')) AS part WHERE part <> ''"
+    org, parts = path_parts(r, columns)
     return (
         f"INSERT INTO case_due_count_delta ({', '.join(KEY)}, n)"
         f" SELECT DISTINCT {org}, {_hour_sql(f'{r}.next_due_at')}, {r}.state, {sign}"
@@ -72,37 +67,7 @@ def _watched(columns: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def ddl(columns: tuple[str, ...]) -> list[str]:
-    old, new = _delta_rows("OLD", -1, columns), _delta_rows("NEW", 1, columns)
-    of = ", ".join(_watched(columns))
-    index = f"CREATE UNIQUE INDEX IF NOT EXISTS case_due_count_key ON case_due_count ({', '.join(KEY)})"
-    if is_sqlite():
-        changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in _watched(columns))
-        return [
-            index,
-            "DROP TRIGGER IF EXISTS case_due_count_insert",
-            f"CREATE TRIGGER case_due_count_insert AFTER INSERT ON dispute_case BEGIN {new} END",
-            "DROP TRIGGER IF EXISTS case_due_count_delete",
-            f"CREATE TRIGGER case_due_count_delete AFTER DELETE ON dispute_case BEGIN {old} END",
-            "DROP TRIGGER IF EXISTS case_due_count_update",
-            f"CREATE TRIGGER case_due_count_update AFTER UPDATE OF {of} ON dispute_case"
-            f" FOR EACH ROW WHEN {changed} BEGIN {old} {new} END",
-        ]
-    changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in _watched(columns))
-    return [
-        index,
-        "CREATE OR REPLACE FUNCTION case_due_count_track() RETURNS trigger LANGUAGE plpgsql AS $$\n"
-        "BEGIN\n"
-        f"  IF TG_OP <> 'INSERT' THEN {old} END IF;\n"
-        f"  IF TG_OP <> 'DELETE' THEN {new} END IF;\n"
-        "  RETURN NULL;\n"
-        "END $$",
-        "DROP TRIGGER IF EXISTS case_due_count_insert_delete ON dispute_case",
-        "CREATE TRIGGER case_due_count_insert_delete AFTER INSERT OR DELETE ON dispute_case"
-        " FOR EACH ROW EXECUTE FUNCTION case_due_count_track()",
-        "DROP TRIGGER IF EXISTS case_due_count_update ON dispute_case",
-        f"CREATE TRIGGER case_due_count_update AFTER UPDATE OF {of} ON dispute_case"
-        f" FOR EACH ROW WHEN ({changed}) EXECUTE FUNCTION case_due_count_track()",
-    ]
+    return track_ddl("case_due_count", KEY, _watched(columns), lambda r, sign: _delta_rows(r, sign, columns))
 
 
 async def install() -> None:
@@ -123,20 +88,10 @@ async def rebuild() -> int:
     """Recompute every row from the cases; returns the number of rows."""
     columns = await counted_columns()
     async with write_transaction():
-        counted = _open_with_deadline("c")
-        if is_sqlite():
-            source = (
-                f"SELECT DISTINCT c.id AS case_id, CAST(j.value AS INTEGER) AS org FROM dispute_case c,"
-                f" {_sqlite_parts('c', columns)} j WHERE j.value <> '' AND {counted}"
-            )
-        else:
+        if not is_sqlite():
             # SHARE blocks case writes (not reads) until commit: no delta can slip between.
             await _run("LOCK TABLE dispute_case IN SHARE MODE")
-            source = (
-                "SELECT c.id AS case_id, p.part::integer AS org FROM dispute_case c CROSS JOIN LATERAL"
-                f" (SELECT DISTINCT part FROM unnest(string_to_array({_paths('c', columns)}, '/')) AS part"
-                f" WHERE part <> '') p WHERE {counted}"
-            )
+        source = case_orgs(columns, _open_with_deadline("c"))
         await _run("DELETE FROM case_due_count_delta")
         await _run("DELETE FROM case_due_count")
         hour = _hour_sql("c.next_due_at")
@@ -169,10 +124,3 @@ def current_hour(now: datetime) -> tuple[int, datetime]:
     """``now``'s hour bucket and its first instant: the live part of the count starts there."""
     hour = due_hour(now)
     return hour, hour_start(hour)
-
-
-async def _run(template: str, *args: Any) -> list[dict[str, Any]]:
-    from piccolo.querystring import QueryString
-
-    return await engine().run_querystring(QueryString(template, *args))
-

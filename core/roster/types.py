@@ -3,7 +3,10 @@
 The catalogue is one list for every town. Its shared types (core and plugins, no owning
 organisation) are switched only by an administrator of the root of the organisation tree, since
 a switch reaches every town; a type an administrator added belongs to their organisation, and
-its administrators (or those above it) switch it. Every switch is written to ``access_log``."""
+its administrators (or those above it) switch it. With several roots (counties side by side)
+no administrator speaks for every town, so the operator switches a shared type from the
+server's shell (``jiefen types switch``, core/roster/cli.py). Every switch is written to
+``access_log``."""
 
 from __future__ import annotations
 
@@ -19,6 +22,8 @@ from core.roster.tables import DisputeType
 
 SHARED_ONLY_AT_ROOT = "Only an administrator of the top-level organisation may switch a shared dispute type."
 OWN_TYPES_ONLY = "You may switch only the dispute types your organisation added."
+# Who switched, in access_log, when it was ``jiefen types switch`` on the server.
+CLI_LABEL = "system:cli"
 
 
 async def catalogue_keeper_id() -> int | None:
@@ -71,9 +76,13 @@ async def types_for(actor: Actor) -> list[dict[str, Any]]:
     return rows
 
 
-async def set_active(actor: Actor, code: str, active: bool | None = None, ip: str = "") -> bool:
+async def set_active(
+    actor: Actor, code: str, active: bool | None = None, ip: str = "", *,
+    actor_label: str = "", detail: dict[str, Any] | None = None,
+) -> bool:
     """Switch the type (``active=None`` flips it); returns its new state. 404 for an unknown
-    code, 403 with the reason when the actor may not."""
+    code, 403 with the reason when the actor may not. A type already in the asked state is left
+    alone and nothing is logged. ``actor_label`` names a system actor in the log (the CLI)."""
     row = await DisputeType.select(
         DisputeType.code, DisputeType.active, DisputeType.organisation, DisputeType.organisation.path.as_alias("owner_path")
     ).where(DisputeType.code == code).first()
@@ -83,11 +92,13 @@ async def set_active(actor: Actor, code: str, active: bool | None = None, ip: st
     if refusal is not None:
         raise Forbidden(refusal)
     new = (not row["active"]) if active is None else active
+    if new == row["active"]:
+        return new
     async with write_transaction():
         await DisputeType.update({DisputeType.active: new}).where(DisputeType.code == code)
-        if not actor.is_system:
-            await AccessLog.insert(AccessLog(
-                user=actor.user_id, actor_label=actor.label, what=f"dispute_type.{'on' if new else 'off'}:{code}"[:60], ip=ip[:64],
-            ))
+        await AccessLog.insert(AccessLog(
+            user=actor.user_id, actor_label=(actor_label or actor.label)[:80], what=f"dispute_type.{'on' if new else 'off'}:{code}"[:60],
+            ip=ip[:64], detail=detail or {},
+        ))
     lookups.invalidate()
     return new

@@ -3,6 +3,7 @@ behind a guard that answers 404 where the plugin is off for the requester's town
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypedDict
 
@@ -15,7 +16,7 @@ from markupsafe import Markup
 from core.errors import JiefenError, NotFound
 from core.plugins import Actor, current_actor, get_case, gettext
 from core.plugins.host import translator
-from core.plugins.web import form_result, form_values, is_htmx, page
+from core.plugins.web import form_int, form_result, form_values, is_htmx, page
 from plugins.psych import services, views
 from plugins.psych.services import PLUGIN
 
@@ -295,6 +296,24 @@ def _message(exc: JiefenError, actor: Actor) -> str:
     return gettext(exc.message, actor.locale, **exc.params)
 
 
+async def _refusal(actor: Actor, action: Awaitable[Any]) -> str:
+    """Run a form's action: "" when it went through, else the refusal in the actor's language
+    (the form is then shown again with it)."""
+    try:
+        await action
+    except JiefenError as exc:
+        return _message(exc, actor)
+    return ""
+
+
+async def _panel_after(request: Request[Any, Any, Any], actor: Actor, case: dict[str, Any], error: str, done: str) -> Response[str]:
+    """The case side's answer: the case page's panel, with ``error`` in it, or ``done`` as the
+    flash of a plain post."""
+    html = (await views.panel(case, actor, error=error))["html"]
+    done = translator(PLUGIN, actor.locale)(done)
+    return await form_result(request, actor, html, case_id=case["id"], error=error, done=done, anchor="psych")
+
+
 def _local_time(value: str) -> datetime:
     from core.settings import get_settings
 
@@ -334,9 +353,9 @@ class PsychAdmin(Controller):
         form = await form_values(request)
         try:
             await services.refer(
-                case, actor, party_id=int(form.get("party_id") or 0), consent=form.get("consent") == "1",
+                case, actor, party_id=form_int(form.get("party_id")) or 0, consent=form.get("consent") == "1",
                 grade=form.get("grade", "green"), reason=form.get("reason", ""), consent_method=form.get("consent_method", "written"),
-                consent_note=form.get("consent_note", ""), counsellor_id=int(form["counsellor_id"]) if form.get("counsellor_id") else None,
+                consent_note=form.get("consent_note", ""), counsellor_id=form_int(form.get("counsellor_id")),
                 pause=form.get("pause") == "1",
             )
         except JiefenError as exc:
@@ -344,37 +363,24 @@ class PsychAdmin(Controller):
             error = _message(exc, actor)
             html = (await views.panel(fresh, actor, form=await views.refer_form(fresh, actor, error, form)))["html"]
             return await form_result(request, actor, html, case_id=case_id, error=error, status=exc.status_code)
-        html = (await views.panel(await get_case(case_id, actor), actor))["html"]
-        return await form_result(request, actor, html, case_id=case_id, done=translator(PLUGIN, actor.locale)("Referred for counselling."), anchor="psych")
+        return await _panel_after(request, actor, await get_case(case_id, actor), "", "Referred for counselling.")
 
     @post("/referrals/{referral_id:int}/grade", media_type=MediaType.HTML, status_code=200)
     async def grade(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], referral_id: FromPath[int]) -> Response[str]:
         form = await form_values(request)
         ref = await services.referral(referral_id)
-        error = ""
-        try:
-            await services.regrade(referral_id, actor, form.get("grade", ""), form.get("reason", ""))
-        except JiefenError as exc:
-            error = _message(exc, actor)
+        error = await _refusal(actor, services.regrade(referral_id, actor, form.get("grade", ""), form.get("reason", "")))
         if services.is_counselling_side(actor, ref):
             return await self._referral_after(request, actor, referral_id, error, "The grade was updated.")
-        html = (await views.panel(await get_case(ref["case_id"], actor), actor, error=error))["html"]
-        done = translator(PLUGIN, actor.locale)("The grade was updated.")
-        return await form_result(request, actor, html, case_id=ref["case_id"], error=error, done=done, anchor="psych")
+        return await _panel_after(request, actor, await get_case(ref["case_id"], actor), error, "The grade was updated.")
 
     @post("/referrals/{referral_id:int}/override", media_type=MediaType.HTML, status_code=200)
     async def override(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], referral_id: FromPath[int]) -> Response[str]:
         form = await form_values(request)
         ref = await services.referral(referral_id)
         case = await get_case(ref["case_id"], actor)
-        error = ""
-        try:
-            await services.override_close(referral_id, actor, form.get("reason", ""))
-        except JiefenError as exc:
-            error = _message(exc, actor)
-        html = (await views.panel(case, actor, error=error))["html"]
-        done = translator(PLUGIN, actor.locale)("Closing is allowed.")
-        return await form_result(request, actor, html, case_id=case["id"], error=error, done=done, anchor="psych")
+        error = await _refusal(actor, services.override_close(referral_id, actor, form.get("reason", "")))
+        return await _panel_after(request, actor, case, error, "Closing is allowed.")
 
     @get("/queue", media_type=MediaType.HTML)
     async def queue(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor]) -> Response[str]:
@@ -399,7 +405,7 @@ class PsychAdmin(Controller):
         try:
             await services.record_session(
                 referral_id, actor, held_at=_local_time(form.get("held_at", "")), mode=form.get("mode", "in_person"),
-                minutes=int(form.get("minutes") or 50), notes=form.get("notes", ""),
+                minutes=form_int(form.get("minutes")) or 50, notes=form.get("notes", ""),
             )
         except ValueError:
             error = gettext("Give the date and time of the session.", actor.locale)
@@ -410,11 +416,9 @@ class PsychAdmin(Controller):
     @post("/referrals/{referral_id:int}/end", media_type=MediaType.HTML, status_code=200)
     async def end(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], referral_id: FromPath[int]) -> Response[str]:
         form = await form_values(request)
-        error = ""
-        try:
-            await services.end(referral_id, actor, result=form.get("result") or None, note=form.get("note", ""), keep_open=form.get("keep_open") == "1")
-        except JiefenError as exc:
-            error = _message(exc, actor)
+        error = await _refusal(actor, services.end(
+            referral_id, actor, result=form.get("result") or None, note=form.get("note", ""), keep_open=form.get("keep_open") == "1",
+        ))
         return await self._referral_after(request, actor, referral_id, error, "Saved.")
 
     @post("/follow_ups/{follow_up_id:int}/done", media_type=MediaType.HTML, status_code=200)
@@ -425,11 +429,7 @@ class PsychAdmin(Controller):
         row = await FollowUp.select(FollowUp.referral).where(FollowUp.id == follow_up_id).first()
         if row is None:
             raise NotFound()
-        error = ""
-        try:
-            await services.complete_follow_up(follow_up_id, actor, form.get("notes", ""))
-        except JiefenError as exc:
-            error = _message(exc, actor)
+        error = await _refusal(actor, services.complete_follow_up(follow_up_id, actor, form.get("notes", "")))
         return await self._referral_after(request, actor, row["referral"], error, "The follow-up was recorded.")
 
 

@@ -8,25 +8,17 @@ import asyncio
 import uuid
 from collections import Counter
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 
-from core.actors import Actor
 from core.auth.service import actor_for_user
-from core.cases import schemas as s
 from core.cases.lifecycle import transition
-from core.cases.service import create_case
 from core.cases.tables import Case
-from core.errors import JiefenError
 from core.reports import counts
-from tests.factories import Town, make_town, make_user
+from tests.factories import Town, make_town
+from tests.reports.helpers import intake, orgs, pool_race
 
 pytestmark = pytest.mark.db
-
-
-def _orgs(town: Town) -> list[dict[str, Any]]:
-    return [town.county, town.town, *town.villages, town.committee, town.labour_dept]
 
 
 async def _grouped(path: str) -> Counter[tuple[str, str, str]]:
@@ -44,23 +36,15 @@ async def _counted(org_id: int) -> Counter[tuple[str, str, str]]:
 
 
 async def assert_exact(town: Town) -> None:
-    for org in _orgs(town):
+    for org in orgs(town):
         assert await _counted(org["id"]) == await _grouped(org["path"]), org["name"]
-
-
-async def _intake(town: Town, desk: Actor, **over: Any) -> int:
-    fields: dict[str, Any] = {"channel": "walk_in", "dispute_type": "labour", "risk_level": "low", **over}
-    data = s.CaseIn(
-        description="欠薪", place_id=town.villages[0]["id"], parties=[s.PartyIn(name="张三", phone="13800138000")], **fields,
-    )
-    return (await create_case(data, desk, org_id=town.town["id"]))["id"]
 
 
 async def test_counts_follow_every_write_fold_and_rebuild() -> None:
     town = await make_town()
     desk = await actor_for_user(town.users["window"]["id"])
-    first = await _intake(town, desk)
-    second = await _intake(town, desk, accept_now=True, rights_notified=True, consent=True)
+    first = await intake(town, desk)
+    second = await intake(town, desk, accept_now=True, rights_notified=True, consent=True)
     await assert_exact(town)
     assert (await _counted(town.county["id"]))[("submitted", "labour", "low")] == 1
 
@@ -93,7 +77,7 @@ async def test_counts_follow_every_write_fold_and_rebuild() -> None:
     assert await counts.fold() > 0
     await assert_exact(town)
     assert await counts.fold() == 0  # nothing left to fold
-    await _intake(town, desk)  # deltas on top of folded counts
+    await intake(town, desk)  # deltas on top of folded counts
     await assert_exact(town)
 
     assert await counts.rebuild() > 0
@@ -105,30 +89,20 @@ async def test_concurrent_transitions_keep_counts_exact() -> None:
     """Many writers at once (on PostgreSQL truly concurrent transactions), folds in between."""
     town = await make_town()
     desk = await actor_for_user(town.users["window"]["id"])
-    handlers = [await actor_for_user((await make_user(town.labour_dept, ["handler"], f"并发{i}"))["id"]) for i in range(4)]
     ids = await asyncio.gather(*[
-        _intake(town, desk, accept_now=True, rights_notified=True, consent=True, risk_level=("low", "high")[i % 2])
+        intake(town, desk, accept_now=True, rights_notified=True, consent=True, risk_level=("low", "high")[i % 2])
         for i in range(16)
     ])
     await assert_exact(town)
 
-    async def walk(cid: int, i: int) -> None:
-        await transition(cid, "dispatch", desk, {"organisation_id": town.labour_dept["id"], "to_pool": True})
-        # Four handlers race for each pooled case: one wins, the rest are refused cleanly.
-        results = await asyncio.gather(*[transition(cid, "take", h, {}) for h in handlers], return_exceptions=True)
-        assert sum(not isinstance(r, BaseException) for r in results) == 1
-        assert all(isinstance(r, JiefenError) for r in results if isinstance(r, BaseException))
+    async def then(cid: int, i: int) -> None:
         if i % 3 == 0:
             await transition(cid, "set_risk", desk, {"risk_level": "medium"})
         if i % 2 == 0:
             await transition(cid, "withdraw", desk, {"reason": "撤回"})
 
-    async def folds() -> None:
-        for _ in range(5):
-            await counts.fold()
-            await asyncio.sleep(0)
-
-    await asyncio.gather(*[walk(cid, i) for i, cid in enumerate(ids)], folds(), *[_intake(town, desk) for _ in range(8)])
+    # Eight intakes beside the race.
+    await pool_race(town, desk, ids, fold=counts.fold, then=then, beside=tuple(intake(town, desk) for _ in range(8)))
     await assert_exact(town)
     dept = await _counted(town.labour_dept["id"])
     assert sum(n for (state, _, _), n in dept.items() if state == "withdrawn") == 8

@@ -14,12 +14,11 @@ import pytest
 
 from core.actors import Actor
 from core.auth.service import actor_for_user
-from core.cases import schemas as s
 from core.cases.lifecycle import transition
-from core.cases.service import create_case
 from core.cases.tables import Case
 from core.reports import day_figures
 from tests.factories import Town, make_town
+from tests.reports.helpers import intake
 from web.supervision.figures import PERIODS, dashboard_figures, supervisor_for
 
 pytestmark = pytest.mark.db
@@ -50,14 +49,6 @@ async def assert_kept_equals_live(town: Town) -> int:
     return (await dashboard_figures(county, period="all")).submitted
 
 
-async def _intake(town: Town, desk: Actor, **over: Any) -> int:
-    fields: dict[str, Any] = {"channel": "walk_in", "dispute_type": "labour", "risk_level": "low", **over}
-    data = s.CaseIn(
-        description="欠薪", place_id=town.villages[0]["id"], parties=[s.PartyIn(name="张三", phone="13800138000")], **fields,
-    )
-    return (await create_case(data, desk, org_id=town.town["id"]))["id"]
-
-
 async def _seed(town: Town, *, village: int, submitted_at: datetime, **over: Any) -> int:
     place = town.villages[village]
     row = Case(**{
@@ -72,8 +63,8 @@ async def test_kept_period_figures_equal_the_live_queries() -> None:
     town = await make_town()
     desk = await actor_for_user(town.users["window"]["id"])
     now = datetime.now(UTC)
-    first = await _intake(town, desk)
-    second = await _intake(town, desk, accept_now=True, rights_notified=True, consent=True, risk_level="high")
+    first = await intake(town, desk)
+    second = await intake(town, desk, accept_now=True, rights_notified=True, consent=True, risk_level="high")
     assert await assert_kept_equals_live(town) == 2
 
     await transition(first, "accept", desk, {"rights_notified": True, "consent": True, "dispute_type": "neighbour"})
@@ -105,7 +96,7 @@ async def test_kept_period_figures_equal_the_live_queries() -> None:
     assert await day_figures.fold() > 0
     assert await assert_kept_equals_live(town) == 5
     assert await day_figures.fold() == 0
-    await _intake(town, desk, dispute_type="debt")  # deltas on top of folded rows
+    await intake(town, desk, dispute_type="debt")  # deltas on top of folded rows
     await assert_kept_equals_live(town)
     # The county's rows are really there (the comparison is not the live path twice).
     kept = await day_figures.window(town.county["id"], None)

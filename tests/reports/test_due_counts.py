@@ -16,13 +16,11 @@ import pytest
 
 from core.actors import Actor
 from core.auth.service import actor_for_user
-from core.cases import schemas as s
 from core.cases.lifecycle import FINAL, transition
-from core.cases.service import create_case
 from core.cases.tables import Case
-from core.errors import JiefenError
 from core.reports import due_counts
-from tests.factories import Town, make_town, make_user
+from tests.factories import Town, make_town
+from tests.reports.helpers import intake, orgs, pool_race
 from web.supervision.figures import dashboard_figures, supervisor_for
 
 pytestmark = pytest.mark.db
@@ -31,10 +29,6 @@ pytestmark = pytest.mark.db
 NOW = datetime.now(UTC)
 HOUR = due_counts.hour_start(due_counts.due_hour(NOW))
 CLOCKS = (NOW, HOUR, HOUR + timedelta(minutes=30), NOW - timedelta(days=2), NOW + timedelta(days=40))
-
-
-def _orgs(town: Town) -> list[dict[str, Any]]:
-    return [town.county, town.town, *town.villages, town.committee, town.labour_dept]
 
 
 def _paths(r: dict[str, Any]) -> list[str]:
@@ -54,7 +48,7 @@ async def assert_exact(town: Town) -> int:
     """Kept rows against Python, and the dashboard's overdue (kept) against the live query, for
     three scopes at every clock; returns the county's overdue count now."""
     for at in CLOCKS:
-        for org in _orgs(town):
+        for org in orgs(town):
             kept = await due_counts.overdue_before(org["id"], due_counts.due_hour(at))
             assert kept == await _due_before(org["path"], due_counts.due_hour(at)), (org["name"], at)
     county = supervisor_for(town.county)
@@ -68,11 +62,7 @@ async def assert_exact(town: Town) -> int:
 
 
 async def _intake(town: Town, desk: Actor, **over: Any) -> int:
-    fields: dict[str, Any] = {"channel": "online", "dispute_type": "labour", "risk_level": "low", **over}
-    data = s.CaseIn(
-        description="欠薪", place_id=town.villages[0]["id"], parties=[s.PartyIn(name="张三", phone="13800138000")], **fields,
-    )
-    return (await create_case(data, desk, org_id=town.town["id"]))["id"]
+    return await intake(town, desk, channel="online", **over)
 
 
 async def _seed(town: Town, *, village: int, next_due_at: datetime | None, state: str = "in_mediation", **over: Any) -> int:
@@ -141,27 +131,17 @@ async def test_concurrent_transitions_keep_overdue_exact() -> None:
     """Many writers at once (truly concurrent on PostgreSQL), deadlines moved, folds between."""
     town = await make_town()
     desk = await actor_for_user(town.users["window"]["id"])
-    handlers = [await actor_for_user((await make_user(town.labour_dept, ["handler"], f"超期{i}"))["id"]) for i in range(4)]
     ids = await asyncio.gather(*[
         _intake(town, desk, accept_now=True, rights_notified=True, consent=True) for _ in range(12)
     ])
 
-    async def walk(cid: int, i: int) -> None:
-        await transition(cid, "dispatch", desk, {"organisation_id": town.labour_dept["id"], "to_pool": True})
-        results = await asyncio.gather(*[transition(cid, "take", h, {}) for h in handlers], return_exceptions=True)
-        assert sum(not isinstance(r, BaseException) for r in results) == 1
-        assert all(isinstance(r, JiefenError) for r in results if isinstance(r, BaseException))
+    async def then(cid: int, i: int) -> None:
         if i % 2 == 0:
             await Case.update({Case.next_due_at: NOW - timedelta(hours=i + 1)}).where(Case.id == cid)
         if i % 3 == 0:
             await transition(cid, "withdraw", desk, {"reason": "撤回"})
 
-    async def folds() -> None:
-        for _ in range(5):
-            await due_counts.fold()
-            await asyncio.sleep(0)
-
-    await asyncio.gather(*[walk(cid, i) for i, cid in enumerate(ids)], folds())
+    await pool_race(town, desk, ids, fold=due_counts.fold, then=then, name="超期")
     # Six moved into the past, two of them (i = 0, 6) then withdrawn.
     assert await assert_exact(town) == 4
     await due_counts.fold()
