@@ -4,7 +4,7 @@
         [--redis-url redis://127.0.0.1:6379/15] [--requests 2000]
 
 Starts the app (uvicorn, one process) and, when a Redis answers, ``jiefen worker`` with
-JIEFEN_REDIS_URL so the app's relay hands jobs to it (without Redis the app runs the jobs
+JIEFEN_REDIS_URL, which relays the outbox to arq and runs the jobs (without Redis the app runs the jobs
 itself and only the app is measured). Drives a mix of public intake, the staff queue and case
 pages (a generated county supervisor's session) on loopback, waits for the worker to drain the
 outbox, and prints the resident size (VmRSS) of each process: idle, and after the work.

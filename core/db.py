@@ -16,11 +16,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import aiosqlite
 import asyncpg
 from piccolo.engine import engine_finder
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
 
 from core.settings import get_settings
 
@@ -30,17 +31,124 @@ _sqlite_writer_lock: asyncio.Lock | None = None
 log = logging.getLogger("jiefen.db")
 
 
-class JiefenSQLiteEngine(SQLiteEngine):
-    """WAL with synchronous=NORMAL: a commit no longer waits for an fsync of the main file
-    (a power cut can lose the last commits, never corrupt the database)."""
+class _EndsCleanly:
+    """The end of a transaction, for both engines: roll back or commit, then always end the
+    context and give the connection back, even when COMMIT or ROLLBACK itself fails (Piccolo's
+    own skips both then, leaving the dead transaction as the task's current one)."""
+
+    async def __aexit__(self, exception_type, exception, traceback) -> bool:  # type: ignore[no-untyped-def]
+        if self._parent:
+            return exception is None
+        try:
+            if exception:
+                if not self._rolled_back:
+                    try:
+                        await self.rollback()
+                    except Exception:  # the server ends an open transaction with its connection
+                        log.debug("rollback failed; the body's error is the one raised", exc_info=True)
+            elif not self._committed and not self._rolled_back:
+                await self.commit()
+        finally:
+            self.engine.current_transaction.reset(self.context)
+            await self._give_back()
+        return exception is None
+
+
+class JiefenSQLiteTransaction(_EndsCleanly, SQLiteTransaction):
+    """Piccolo's transaction on a pooled connection: the connection goes back to the pool
+    at the end instead of being closed."""
+
+    engine: JiefenSQLiteEngine
 
     async def get_connection(self):  # type: ignore[no-untyped-def]
+        return await self.engine.borrow()
+
+    async def _give_back(self) -> None:
+        await self.engine.give_back(self.connection)
+
+
+class JiefenSQLiteEngine(SQLiteEngine):
+    """Piccolo's SQLite engine with two changes.
+
+    WAL with synchronous=NORMAL: a commit no longer waits for an fsync of the main file (a
+    power cut can lose the last commits, never corrupt the database).
+
+    Connections are kept and reused. Piccolo opens a new connection, and with it a new thread,
+    for every statement outside a transaction and for every transaction, and sends
+    ``PRAGMA foreign_keys`` before every statement: 1.8 ms of CPU per read against 0.27 ms on
+    an open connection (measured with aiosqlite 0.22). The pragmas are set once per connection
+    here. A connection is used by one task at a time; one that comes back still inside a
+    transaction is closed, not kept.
+    """
+
+    _idle_limit = 8
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._idle: list[aiosqlite.Connection] = []
+
+    async def _connect(self) -> aiosqlite.Connection:
+        connection = aiosqlite.connect(**self.connection_kwargs)
+        # A kept connection's thread must not hold the interpreter open at exit (aiosqlite's
+        # threads are not daemons, and a CLI command never closes the pool).
+        connection._thread.daemon = True
+        await connection
+        connection.row_factory = dict_factory
+        await connection.execute("PRAGMA foreign_keys = 1")
+        await connection.execute("PRAGMA synchronous = NORMAL")
+        return connection
+
+    async def borrow(self) -> aiosqlite.Connection:
+        while self._idle:
+            connection = self._idle.pop()
+            if connection._running and connection._connection is not None:
+                return connection
+        return await self._connect()
+
+    async def give_back(self, connection: aiosqlite.Connection) -> None:
+        usable = connection._running and connection._connection is not None
+        if usable and not connection.in_transaction and len(self._idle) < self._idle_limit:
+            self._idle.append(connection)
+            return
+        with contextlib.suppress(Exception):
+            await connection.close()
+
+    async def close_idle(self) -> None:
+        idle, self._idle = self._idle, []
+        for connection in idle:
+            with contextlib.suppress(Exception):
+                await connection.close()
+
+    async def get_connection(self):  # type: ignore[no-untyped-def]
+        # Piccolo's batch() closes this one itself: a fresh connection, never a pooled one.
         connection = await super().get_connection()
         await connection.execute("PRAGMA synchronous = NORMAL")
         return connection
 
+    def transaction(self, transaction_type: TransactionType = TransactionType.deferred, allow_nested: bool = True) -> SQLiteTransaction:
+        return JiefenSQLiteTransaction(engine=self, transaction_type=transaction_type, allow_nested=allow_nested)
 
-class JiefenPostgresTransaction(PostgresTransaction):
+    async def _run_in_new_connection(self, query, args=None, query_type="generic", table=None):  # type: ignore[no-untyped-def]
+        if query_type == "insert" and self.get_version_sync() < 3.35:  # no RETURNING before 3.35
+            return await super()._run_in_new_connection(query, args, query_type, table)
+        connection = await self.borrow()
+        try:
+            async with connection.execute(query, args or []) as cursor:
+                if connection.in_transaction:  # a write began one implicitly; a read did not
+                    await connection.commit()
+                return await cursor.fetchall()
+        finally:
+            await self.give_back(connection)
+
+    async def _run_in_existing_connection(self, connection, query, args=None, query_type="generic", table=None):  # type: ignore[no-untyped-def]
+        # The connection came from borrow(): its pragmas and row factory are already set.
+        if query_type == "insert" and self.get_version_sync() < 3.35:
+            return await super()._run_in_existing_connection(connection, query, args, query_type, table)
+        async with connection.execute(query, args or []) as cursor:
+            return await cursor.fetchall()
+
+
+class JiefenPostgresTransaction(_EndsCleanly, PostgresTransaction):
     """Piccolo's transaction, except that a BEGIN, COMMIT or ROLLBACK which fails (the server
     closed the connection: a restart, a failover) still gives the connection back to the pool
     and ends the transaction's context. Piccolo skips both then: the pool lost a connection
@@ -60,23 +168,6 @@ class JiefenPostgresTransaction(PostgresTransaction):
             raise
         self.context = self.engine.current_transaction.set(self)
         return self
-
-    async def __aexit__(self, exception_type, exception, traceback) -> bool:  # type: ignore[no-untyped-def]
-        if self._parent:
-            return exception is None
-        try:
-            if exception:
-                if not self._rolled_back:
-                    try:
-                        await self.rollback()
-                    except Exception:  # the server ends an open transaction with its connection
-                        log.debug("rollback failed; the body's error is the one raised", exc_info=True)
-            elif not self._committed and not self._rolled_back:
-                await self.commit()
-        finally:
-            self.engine.current_transaction.reset(self.context)
-            await self._give_back()
-        return exception is None
 
     async def _give_back(self) -> None:
         try:
@@ -185,6 +276,8 @@ async def shutdown() -> None:
     eng = engine()
     if isinstance(eng, PostgresEngine):
         await eng.close_connection_pool()
+    elif isinstance(eng, JiefenSQLiteEngine):
+        await eng.close_idle()
 
 
 _UNREACHABLE_ERRNOS = frozenset({errno.ECONNREFUSED, errno.ECONNRESET, errno.ETIMEDOUT, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ENETDOWN, errno.EPIPE})
@@ -222,7 +315,8 @@ def unavailable(exc: BaseException) -> bool:
 
 # ---------------------------------------------------------------- lean inserts for hot paths
 
-_INSERT_SQL: dict[tuple[str, tuple[str, ...], int, str], str] = {}  # one per table, row count and shape
+# One per table, row count and shape: the columns in order, their names, the statement.
+_INSERT_SQL: dict[tuple[Any, int, str], tuple[list[Any], tuple[str, ...], str]] = {}
 
 
 def _column_value(column: Any, value: Any) -> Any:
@@ -262,15 +356,12 @@ async def insert_rows(
         if returning:
             query = query.returning(*[getattr(table, name) for name in returning])
         return list(await query)
-    primary = table._meta.primary_key
-    columns = [c for c in table._meta.columns if c is not primary]
-    names = tuple(c._meta.db_column_name for c in columns)
-    unknown = {k for row in rows for k in row} - set(names)
-    if unknown:
-        raise ValueError(f"{table._meta.tablename} has no column {sorted(unknown)}")
-    key = (table._meta.tablename, names, len(rows), ",".join(returning) + f"|{skip_conflict_on}")
-    sql = _INSERT_SQL.get(key)
-    if sql is None:
+    key = (table, len(rows), ",".join(returning) + f"|{skip_conflict_on}")
+    cached = _INSERT_SQL.get(key)
+    if cached is None:
+        primary = table._meta.primary_key
+        columns = [c for c in table._meta.columns if c is not primary]
+        names = tuple(c._meta.db_column_name for c in columns)
         width = len(names)
         values = ", ".join(
             "(" + ", ".join(f"${r * width + i + 1}" for i in range(width)) + ")" for r in range(len(rows))
@@ -280,11 +371,21 @@ async def insert_rows(
             sql += f' ON CONFLICT ("{skip_conflict_on}") DO NOTHING'
         if returning:
             sql += " RETURNING " + ", ".join(f'"{name}"' for name in returning)
-        _INSERT_SQL[key] = sql
+        cached = _INSERT_SQL[key] = (columns, names, sql)
+    columns, names, sql = cached
     args: list[Any] = []
     for row in rows:
+        found = 0
         for column, name in zip(columns, names, strict=True):
-            args.append(_column_value(column, row[name]) if name in row else _default(column))
+            if name in row:
+                args.append(_column_value(column, row[name]))
+                found += 1
+            else:
+                args.append(_default(column))
+        # A key that is no column would be dropped without a word; counting the ones used
+        # catches it without building sets on every call.
+        if found != len(row):
+            raise ValueError(f"{table._meta.tablename} has no column {sorted(set(row) - set(names))}")
     eng = engine()
     transaction = eng.current_transaction.get()
     if transaction is not None:
