@@ -3,7 +3,7 @@ import os
 from piccolo.conf.apps import AppConfig
 
 from core.audit.tables import AccessLog
-from core.auth.tables import ApiKey, StaffSession, StaffUser
+from core.auth.tables import ApiKey, SignInFailure, StaffSession, StaffUser
 from core.cases.tables import (
     Agreement,
     Case,
@@ -26,7 +26,7 @@ from core.roster.tables import DisputeType, Mediator, MediatorRelation
 
 CORE_TABLES = [
     OrganisationType, Organisation, PluginSwitch,
-    StaffUser, StaffSession, ApiKey,
+    StaffUser, StaffSession, ApiKey, SignInFailure,
     DisputeType, Mediator, MediatorRelation,
     Case, Party, Evidence, CaseEvent, CaseRemark, CaseUnit, CaseLink, MediationSession,
     Agreement, FollowUp, Deadline, CaseCounter, IdempotencyRecord, DispatchRule,

@@ -106,7 +106,8 @@ class AgreementController(Controller):
     async def add_signature(
         self, agreement_id: FromPath[int], data: JSONBody[SignatureIn], actor: NamedDependency[Actor], request: Request[Any, Any, Any],
     ) -> SignatureAdded:
-        require_scope(actor, "agreements:sign")
+        # Before anything else, so an integrator gets the reason, not a 404 for "mediator:None".
+        signatures.refuse_api_key(actor)
         if data.signer == "party":
             if data.party_id is None:
                 raise ValidationFailed(errors=[{"field": "party_id", "message": "required"}])
@@ -119,11 +120,12 @@ class AgreementController(Controller):
 
     @post("/agreements/{agreement_id:int}/seal", summary="Apply the committee's seal", status_code=201)
     async def apply_seal(self, agreement_id: FromPath[int], actor: NamedDependency[Actor], request: Request[Any, Any, Any]) -> SignatureAdded:
-        require_scope(actor, "agreements:sign")
+        signatures.refuse_api_key(actor)
         return await signatures.add_signature(agreement_id, actor, signer_key="seal", method="seal", image=None, origin=origin(request))
 
     @post("/agreements/{agreement_id:int}/sign-links", summary="A short-lived link (and QR code) for a party to sign", status_code=201)
     async def make_link(self, agreement_id: FromPath[int], data: JSONBody[SignLinkIn], actor: NamedDependency[Actor]) -> SignLink:
+        signatures.refuse_api_key(actor)
         state = await signatures.status(agreement_id, actor)
         if actor.kind != "staff" or not actor.roles & signatures.CAPTURE_ROLES:
             raise Forbidden()

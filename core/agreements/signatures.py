@@ -34,6 +34,14 @@ PARTY_METHODS = frozenset({"pad", "kiosk", "scanned_paper", "fingerprint"})
 MEDIATOR_METHODS = frozenset({"pad", "scanned_paper"})
 # Staff who may hold the pad for a party, print a link, or attach a scanned page.
 CAPTURE_ROLES = frozenset({"mediator", "handler", "window_staff", "supervisor", "admin"})
+# A key has no person behind it: it cannot sign as the mediator, apply a seal, capture a
+# party's signature or start a signing link, whatever its scopes (``*`` too).
+NOT_BY_KEY = "An API key cannot sign an agreement or apply a seal: a person must do it, signed in with their own account."
+
+
+def refuse_api_key(actor: Actor) -> None:
+    if actor.kind == "api_key":
+        raise Forbidden(NOT_BY_KEY)
 
 
 @dataclass(frozen=True)
@@ -98,6 +106,7 @@ async def add_signature(
 ) -> dict[str, Any]:
     """Record one signature; with the last one the agreement takes effect. ``image`` is the
     PNG (or a scan); for the seal it is None and the committee's current seal is used."""
+    refuse_api_key(actor)
     agreement, case, snapshot = await load(agreement_id, actor)
     if snapshot is None or agreement["status"] != "final":
         raise Conflict("Only a final agreement can be signed.")

@@ -1,7 +1,8 @@
 """Who looked at which personal data, and when (separate from the case timeline on purpose:
-reading must never conflict with writing a case)."""
+reading must never conflict with writing a case); also who changed what an administrator
+governs (dispute-type switches, API keys)."""
 
-from piccolo.columns import ForeignKey, Integer, Timestamptz, Varchar
+from piccolo.columns import JSON, ForeignKey, Integer, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -16,3 +17,5 @@ class AccessLog(Table, tablename="access_log"):
     what = Varchar(length=60)  # e.g. "party.phone", "party.id_number", "case.detail"
     at = Timestamptz(default=TimestamptzNow(), index=True)
     ip = Varchar(length=64, default="")
+    # What ``what`` has no room for, e.g. a new API key's scopes (never a secret).
+    detail = JSON(default={})

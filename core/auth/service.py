@@ -12,7 +12,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from core.actors import Actor
-from core.auth.tables import ApiKey, StaffSession, StaffUser
+from core.auth.tables import ApiKey, SignInFailure, StaffSession, StaffUser
+from core.db import is_sqlite, write_transaction
 from core.errors import Forbidden, RateLimited, Unauthorized
 from core.orgs.tables import Organisation
 from core.settings import get_settings
@@ -32,9 +33,11 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-# Failed sign-ins for names that are not (active) accounts, so that they lock like real ones and
-# the answers do not tell which names exist. Per process, bounded; {name digest: (count, until)}.
-_unknown_failures: dict[str, tuple[int, datetime | None]] = {}
+# Failed sign-ins for names that are not (active) accounts lock like real ones, so that the
+# answers do not tell which names exist. In the database (``signin_failure``), like a real
+# account's count, so every app process sees one count. A count left alone for a day is
+# forgotten, which bounds the table (a real account's count is kept until its next sign-in).
+FORGET_UNKNOWN_AFTER = timedelta(days=1)
 
 
 def _locked(until: datetime, now: datetime) -> RateLimited:
@@ -42,15 +45,26 @@ def _locked(until: datetime, now: datetime) -> RateLimited:
     return RateLimited("Too many failed sign-ins. Try again after {minutes} minutes.", minutes=minutes)
 
 
-def _unknown_name_failed(username: str, now: datetime) -> None:
+async def _unknown_name_failed(username: str, now: datetime) -> None:
     key = token_digest(username)
-    count, until = _unknown_failures.get(key, (0, None))
-    if until and until > now:
-        raise _locked(until, now)
-    count += 1
-    if len(_unknown_failures) > 10_000:
-        _unknown_failures.clear()
-    _unknown_failures[key] = (0, now + LOCKOUT) if count >= MAX_FAILED_LOGINS else (count, None)
+    locked_until: datetime | None = None
+    async with write_transaction():
+        # The row first (a no-op when it exists), then locked: two processes counting the same
+        # name at once queue on it instead of both writing count + 1.
+        await SignInFailure.insert(SignInFailure(name_digest=key, failed=0, updated_at=now)).on_conflict(action="DO NOTHING")
+        query = SignInFailure.select().where(SignInFailure.name_digest == key)
+        row = await (query if is_sqlite() else query.lock_rows()).first()
+        if row["locked_until"] and row["locked_until"] > now:
+            locked_until = row["locked_until"]
+        else:
+            failed = row["failed"] + 1
+            until = now + LOCKOUT if failed >= MAX_FAILED_LOGINS else None
+            await SignInFailure.update(
+                {SignInFailure.failed: 0 if until else failed, SignInFailure.locked_until: until, SignInFailure.updated_at: now}
+            ).where(SignInFailure.id == row["id"])
+        await SignInFailure.delete().where(SignInFailure.updated_at < now - FORGET_UNKNOWN_AFTER)
+    if locked_until is not None:
+        raise _locked(locked_until, now)
     raise Unauthorized("Wrong user name or password.")
 
 
@@ -60,7 +74,7 @@ async def authenticate(username: str, password: str) -> dict[str, Any]:
     if user is None or not user["active"]:
         # Same work and same answers as for a real account: one hash check, then a lockout.
         _verify(_DUMMY_HASH, password)
-        _unknown_name_failed(username, now)
+        await _unknown_name_failed(username, now)
     if user["locked_until"] and user["locked_until"] > now:
         _verify(_DUMMY_HASH, password)
         raise _locked(user["locked_until"], now)

@@ -53,3 +53,13 @@ class ApiKey(Table, tablename="api_key"):
     created_at = Timestamptz(default=TimestamptzNow())
     last_used_at = Timestamptz(null=True, default=None)
     revoked_at = Timestamptz(null=True, default=None)
+
+
+class SignInFailure(Table, tablename="signin_failure"):
+    """Failed sign-ins for names that are no (active) account, so that they lock like real ones
+    (``StaffUser.failed_logins``) in every app process alike. Keyed by the name's digest."""
+
+    name_digest = Varchar(length=64, unique=True)
+    failed = Integer(default=0)
+    locked_until = Timestamptz(null=True, default=None)
+    updated_at = Timestamptz(default=TimestamptzNow(), index=True)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypedDict
 
 import msgspec
-from litestar import Controller, get, post, put
+from litestar import Controller, Request, get, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from msgspec import Meta, Struct
@@ -194,16 +194,16 @@ class KeyController(Controller):
     dependencies = {"actor": Provide(current_actor)}
 
     @post("/", summary="Create an API key (the key is in this answer only)", status_code=201)
-    async def create(self, actor: NamedDependency[Actor], data: JSONBody[keys.KeyIn]) -> ApiKeyCreated:
-        return await keys.create_key(actor, data)
+    async def create(self, actor: NamedDependency[Actor], data: JSONBody[keys.KeyIn], request: Request[Any, Any, Any]) -> ApiKeyCreated:
+        return await keys.create_key(actor, data, ip=request.client.host if request.client else "")
 
     @get("/", summary="API keys of my subtree (never the key itself)")
     async def list_keys(self, actor: NamedDependency[Actor], organisation_id: FromQuery[int | None] = None) -> ApiKeyList:
         return {"items": await keys.list_keys(actor, organisation_id)}
 
     @post("/{key_id:int}/revoke", summary="Revoke a key: it answers 401 from now on", status_code=200)
-    async def revoke(self, actor: NamedDependency[Actor], key_id: FromPath[int]) -> ApiKeyView:
-        return await keys.revoke_key(actor, key_id)
+    async def revoke(self, actor: NamedDependency[Actor], key_id: FromPath[int], request: Request[Any, Any, Any]) -> ApiKeyView:
+        return await keys.revoke_key(actor, key_id, ip=request.client.host if request.client else "")
 
 
 class IntegrationController(Controller):

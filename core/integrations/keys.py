@@ -11,6 +11,7 @@ import msgspec
 from msgspec import Meta, Struct
 
 from core.actors import Actor
+from core.audit.tables import AccessLog
 from core.auth.service import actor_for_api_key, new_api_key, require_scope
 from core.auth.tables import ApiKey
 from core.cases.lifecycle import TRANSITIONS
@@ -28,6 +29,9 @@ STAFF_AREA_SCOPES = (
     "deadlines:read", "deadlines:write", "notifications:read", "notifications:write",
     "switches:read", "switches:write", "deliveries:read", "deliveries:retry",
 )
+# Never a key's: signing is a person's act (core.agreements.signatures.refuse_api_key refuses
+# every key, ``*`` too); asking for it gets that reason instead of "unknown".
+PERSON_ONLY_SCOPES = ("agreements:sign",)
 KEY_ROLES = frozenset({"grid_worker", "window_staff", "mediator", "handler"})
 _limits: dict[int, tuple[float, int]] = {}
 
@@ -70,8 +74,22 @@ def _public(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def create_key(actor: Actor, data: KeyIn) -> dict[str, Any]:
+async def _log(actor: Actor, what: str, row: dict[str, Any], ip: str) -> None:
+    # Who made or revoked which key, with what it may do; the key and its hash stay out.
+    await AccessLog.insert(AccessLog(
+        user=actor.user_id, actor_label=actor.label, what=what[:60], ip=ip[:64],
+        detail={"key_id": row["id"], "name": row["name"], "prefix": row["prefix"], "organisation_id": row["organisation"],
+                "scopes": row["scopes"], "roles": row["roles"], "rate_limit_per_minute": row["rate_limit_per_minute"]},
+    ))
+
+
+async def create_key(actor: Actor, data: KeyIn, ip: str = "") -> dict[str, Any]:
     await organisation_for_admin(actor, data.organisation_id)
+    person_only = sorted(set(data.scopes) & set(PERSON_ONLY_SCOPES))
+    if person_only:
+        from core.agreements.signatures import NOT_BY_KEY
+
+        raise ValidationFailed(NOT_BY_KEY, errors=[{"field": "scopes", "message": f"not for a key: {', '.join(person_only)}"}])
     unknown = sorted(set(data.scopes) - known_scopes())
     if unknown:
         raise ValidationFailed(errors=[{"field": "scopes", "message": f"unknown: {', '.join(unknown)}"}])
@@ -83,7 +101,8 @@ async def create_key(actor: Actor, data: KeyIn) -> dict[str, Any]:
             ApiKey(name=data.name, prefix=prefix, key_hash=digest, organisation=data.organisation_id, scopes=data.scopes,
                    roles=data.roles, rate_limit_per_minute=data.rate_limit_per_minute)
         ).returning(*ApiKey.all_columns()))[0]
-    row.update(scopes=data.scopes, roles=data.roles)
+        row.update(scopes=data.scopes, roles=data.roles)
+        await _log(actor, f"api_key.create:{row['id']}", row, ip)
     return {**_public(row), "key": key}
 
 
@@ -110,11 +129,16 @@ async def key_for_admin(actor: Actor, key_id: int) -> dict[str, Any]:
     return row
 
 
-async def revoke_key(actor: Actor, key_id: int) -> dict[str, Any]:
+async def revoke_key(actor: Actor, key_id: int, ip: str = "") -> dict[str, Any]:
     row = await key_for_admin(actor, key_id)
     now = datetime.now(UTC)
     async with write_transaction():
-        await ApiKey.update({ApiKey.active: False, ApiKey.revoked_at: now}).where((ApiKey.id == key_id) & (ApiKey.active == True))  # noqa: E712
+        revoked = await ApiKey.update({ApiKey.active: False, ApiKey.revoked_at: now}).where(
+            (ApiKey.id == key_id) & (ApiKey.active == True)  # noqa: E712
+        ).returning(ApiKey.id)
+        # Only the revocation that took effect: a second click changes nothing.
+        if revoked:
+            await _log(actor, f"api_key.revoke:{key_id}", row, ip)
     _limits.pop(key_id, None)
     return _public({**row, "active": False, "revoked_at": row["revoked_at"] or now})
 

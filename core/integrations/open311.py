@@ -68,7 +68,7 @@ async def jurisdiction(actor: Actor | None, jurisdiction_id: str | None) -> dict
     """The organisation a request is about: ``jurisdiction_id`` (an organisation id) inside the
     key's subtree, else the key's own organisation."""
     if jurisdiction_id:
-        if not jurisdiction_id.isdigit():
+        if not jurisdiction_id.isdecimal():  # isdigit() takes "²", which int() refuses
             raise BadRequest("Unknown jurisdiction_id.")
         org = await Organisation.select(Organisation.id, Organisation.path, Organisation.name).where(Organisation.id == int(jurisdiction_id)).first()
         if org is None or (actor is not None and not actor.covers(org["path"])):

@@ -166,3 +166,36 @@ async def test_two_last_signers_at_once_take_effect_once(town, login):
     assert sorted(r.json()["effective"] for r in results) == [False, True]
     names = [e["name"] for e in await CaseEvent.select(CaseEvent.name).where(CaseEvent.case == cid)]
     assert names.count("agree") == 1 and names.count("sign_agreement") == 4
+
+
+async def test_an_api_key_never_signs_seals_or_makes_sign_links(town, login, client):
+    """A key has no person behind it: even ``*`` with the mediator role is refused, with the
+    reason, on every signing route; the scope that would name signing is not grantable."""
+    admin = await prepare_town(town, login)
+    cid, _desk, mediator = await case_in_mediation(town, login)
+    aid = await final_agreement(mediator, cid)
+    made = await admin.post("/api/v1/integrations/keys", json={
+        "name": "调解App", "organisation_id": town.town["id"], "scopes": ["*"], "roles": ["mediator", "window_staff"]})
+    assert made.status_code == 201, made.text
+    bearer = {"Authorization": f"Bearer {made.json()['key']}"}
+    status = (await client.get(f"/api/v1/agreements/{aid}/signatures", headers=bearer)).json()
+    party = next(r["party_id"] for r in status["required"] if r["kind"] == "party")
+    attempts = [
+        (f"/api/v1/agreements/{aid}/signatures", {"signer": "mediator", "image": pad("调解员")}),
+        (f"/api/v1/agreements/{aid}/signatures", {"signer": "party", "party_id": party, "method": "kiosk", "image": pad()}),
+        (f"/api/v1/agreements/{aid}/seal", None),
+        (f"/api/v1/agreements/{aid}/sign-links", {"party_id": party}),
+    ]
+    words = {
+        "zh-CN": "API 密钥不能签署协议或加盖印章：须由本人用自己的账号登录后办理。",
+        "en": "An API key cannot sign an agreement or apply a seal: a person must do it, signed in with their own account.",
+    }
+    for url, body in attempts:
+        for language, detail in words.items():
+            resp = await client.post(url, json=body, headers={**bearer, "Accept-Language": language})
+            assert resp.status_code == 403 and resp.json()["detail"] == detail, (url, body, resp.text)
+    assert (await _status(mediator, aid))["collected"] == 0
+    asked = await admin.post("/api/v1/integrations/keys", json={
+        "name": "签字App", "organisation_id": town.town["id"], "scopes": ["cases:read", "agreements:sign"]})
+    assert asked.status_code == 422 and asked.json()["detail"] == words["zh-CN"], asked.text
+    assert asked.json()["errors"] == [{"field": "scopes", "message": "not for a key: agreements:sign"}]

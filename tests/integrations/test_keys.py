@@ -74,3 +74,45 @@ async def test_rate_limit_is_the_keys_own(admin, town, client):
     assert (await client.get(f"/open311/v2/services.json?api_key={roomy['key']}")).status_code == 200
     row = await ApiKey.select(ApiKey.last_used_at).where(ApiKey.id == made["id"]).first()
     assert row["last_used_at"] is not None
+
+
+async def test_creating_and_revoking_a_key_is_in_the_access_log(admin, town):
+    from core.audit.tables import AccessLog
+    from core.auth.service import token_digest
+
+    made = await make_key(admin, town, ["open311:create", "cases:read"], roles=["grid_worker", "mediator"], rate_limit_per_minute=40)
+
+    async def logged(action: str) -> list[dict]:
+        return await AccessLog.select().where(AccessLog.what == f"api_key.{action}:{made['id']}").output(load_json=True)
+
+    created = await logged("create")
+    assert len(created) == 1 and created[0]["user"] == admin.user["id"] and created[0]["actor_label"] == f"staff:{admin.user['id']}"
+    assert created[0]["detail"] == {
+        "key_id": made["id"], "name": "12345热线", "prefix": made["prefix"], "organisation_id": town.town["id"],
+        "scopes": ["open311:create", "cases:read"], "roles": ["grid_worker", "mediator"], "rate_limit_per_minute": 40,
+    }
+    assert created[0]["ip"]
+    assert await logged("revoke") == []
+    assert (await admin.post(f"/api/v1/integrations/keys/{made['id']}/revoke")).status_code == 200
+    # A second revocation changes nothing and logs nothing.
+    assert (await admin.post(f"/api/v1/integrations/keys/{made['id']}/revoke")).status_code == 200
+    revoked = await logged("revoke")
+    assert len(revoked) == 1 and revoked[0]["user"] == admin.user["id"] and revoked[0]["detail"]["scopes"] == ["open311:create", "cases:read"]
+    for row in created + revoked:
+        assert made["key"] not in str(row) and token_digest(made["key"]) not in str(row), "never the secret"
+
+
+async def test_the_admin_form_logs_the_key_too(town, login):
+    from core.audit.tables import AccessLog
+
+    user = await make_user(town.town, ["admin"], "表单管理员")
+    admin = await login(user)
+    resp = await admin.post("/admin/manage/keys", data={
+        "name": "表单密钥", "organisation_id": str(town.town["id"]), "scopes": ["cases:create"], "roles": ["grid_worker"]})
+    assert resp.status_code == 200, resp.text
+    key = await ApiKey.select(ApiKey.id).where((ApiKey.organisation == town.town["id"]) & (ApiKey.name == "表单密钥")).first()
+    entry = await AccessLog.select().where(AccessLog.what == f"api_key.create:{key['id']}").output(load_json=True).first()
+    assert entry["user"] == user["id"] and entry["detail"]["scopes"] == ["cases:create"]
+    resp = await admin.post(f"/admin/manage/keys/{key['id']}/revoke", follow_redirects=False)
+    assert resp.status_code in (200, 303), resp.text
+    assert await AccessLog.exists().where((AccessLog.what == f"api_key.revoke:{key['id']}") & (AccessLog.user == user["id"]))

@@ -17,13 +17,21 @@ from tests.factories import PASSWORD, Town, make_user
 pytestmark = pytest.mark.db
 
 
-@pytest.fixture(autouse=True)
-def _fresh_limits() -> None:
+def forget_process_memory() -> None:
+    """What a second app process would not have: the rate-limit windows and every dict the
+    sign-in code keeps at module level (the lockout must not live there)."""
     from core import ratelimit
     from core.auth import service
 
     ratelimit.reset_memory()
-    service._unknown_failures.clear()
+    for name, value in vars(service).items():
+        if isinstance(value, dict) and not name.startswith("__"):  # not __builtins__
+            value.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_limits() -> None:
+    forget_process_memory()
 
 
 async def sign_in(client: httpx.AsyncClient, username: str, password: str = PASSWORD, cookies: dict[str, str] | None = None) -> httpx.Response:
@@ -121,6 +129,57 @@ async def test_five_failures_lock_known_and_unknown_names_alike(client: httpx.As
     assert "15" in answers[unknown][-1][1] or "16" in answers[unknown][-1][1]
     locked = await StaffUser.select(StaffUser.locked_until).where(StaffUser.id == user["id"]).first()
     assert locked["locked_until"] is not None
+
+
+async def test_the_lockout_holds_across_app_processes(client: httpx.AsyncClient, town: Town) -> None:
+    """Each attempt as if a different app process answered it (behind a load balancer): the
+    unknown name locks after five, exactly like the real account, and the lock is in the database."""
+    user = await make_user(town.town, ["window_staff"], "多进程锁定")
+    unknown = f"nobody_{uuid.uuid4().hex[:8]}"
+    answers: dict[str, list[int]] = {}
+    for name in (user["username"], unknown):
+        answers[name] = []
+        for password in ["wrong password"] * 5 + [PASSWORD]:
+            forget_process_memory()
+            answers[name].append((await sign_in(client, name, password)).status_code)
+    assert answers[unknown] == answers[user["username"]] == [401] * 5 + [429], answers
+    from core.auth.service import token_digest
+    from core.auth.tables import SignInFailure
+
+    row = await SignInFailure.select().where(SignInFailure.name_digest == token_digest(unknown)).first()
+    assert row["locked_until"] is not None and row["failed"] == 0
+    assert not await SignInFailure.exists().where(SignInFailure.name_digest == unknown), "only the name's digest is stored"
+
+
+async def test_concurrent_failures_of_one_unknown_name_all_count() -> None:
+    """Two processes failing the same name at once each add one (the row is locked, not read twice)."""
+    import asyncio
+
+    from core.auth import service
+    from core.errors import RateLimited, Unauthorized
+
+    unknown = f"nobody_{uuid.uuid4().hex[:8]}"
+    now = datetime.now(UTC)
+    results = await asyncio.gather(*(service._unknown_name_failed(unknown, now) for _ in range(5)), return_exceptions=True)
+    assert all(isinstance(r, Unauthorized) for r in results), results
+    with pytest.raises(RateLimited):
+        await service._unknown_name_failed(unknown, now)
+
+
+async def test_a_stale_unknown_name_count_is_forgotten() -> None:
+    from core.auth import service
+    from core.auth.tables import SignInFailure
+    from core.errors import Unauthorized
+
+    old, fresh = (f"nobody_{uuid.uuid4().hex[:8]}" for _ in range(2))
+    long_ago = datetime.now(UTC) - service.FORGET_UNKNOWN_AFTER - timedelta(minutes=1)
+    with pytest.raises(Unauthorized):
+        await service._unknown_name_failed(old, long_ago)
+    assert await SignInFailure.exists().where(SignInFailure.name_digest == service.token_digest(old))
+    with pytest.raises(Unauthorized):
+        await service._unknown_name_failed(fresh, datetime.now(UTC))
+    assert not await SignInFailure.exists().where(SignInFailure.name_digest == service.token_digest(old))
+    assert await SignInFailure.exists().where(SignInFailure.name_digest == service.token_digest(fresh))
 
 
 @pytest.mark.parametrize("base_url, secure", [("https://tiaojie.example.gov.cn", True), ("http://127.0.0.1:8000", False)])

@@ -31,6 +31,7 @@ NOT_SECRETS: dict[tuple[str, str], str] = {
     ("core/agreements/verification.py", "row['archive_sha256'] == digest"): "a public file's SHA-256, found by index; says which copy matched",
     ("core/integrations/api.py", "row['api_key'] == actor.api_key_id"): "two key ids (integers), not key material",
     ("core/integrations/open311.py", "x['service_code'] == code"): "a public Open311 service code",
+    ("web/case_data.py", "b['type_code'] != ASSOCIATION"): "an organisation's type (association, committee …), not a secret",
     ("core/plugins/web.py", "k != FORM_CSRF_FIELD"): "the name of the form field, not its value",
     ("web/nav.py", "n.key != item.key"): "navigation entry names",
 }

@@ -39,12 +39,12 @@ async def test_api_key_created_shown_once_listed_and_revoked(client, town):
             ("scopes", "cases:read"), ("roles", "grid_worker"), ("rate_limit_per_minute", "60")]
     refused = await admin.post("/admin/manage/keys", form, csrf=False)
     assert refused.status_code == 403
-    assert not await ApiKey.exists().where(ApiKey.name == "网格App")
+    assert not await ApiKey.exists().where(ApiKey.organisation == town.villages[0]["id"])  # the database is shared: scope to this town
 
     created = await admin.post("/admin/manage/keys", form)
     assert created.status_code == 200, created.text[:500]
     secret = re.search(r'<code class="big-code">(jf_[^<]+)</code>', created.text).group(1)
-    row = await ApiKey.select().where(ApiKey.name == "网格App").output(load_json=True).first()
+    row = await ApiKey.select().where((ApiKey.name == "网格App") & (ApiKey.organisation == town.villages[0]["id"])).output(load_json=True).first()
     assert row["organisation"] == town.villages[0]["id"] and row["scopes"] == ["cases:create", "cases:read"] and row["rate_limit_per_minute"] == 60
     assert secret.startswith("jf_") and secret not in (await admin.get("/admin/manage/keys")).text  # shown once
 

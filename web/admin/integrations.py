@@ -132,7 +132,7 @@ class IntegrationPages(Controller):
                 name=v["name"].strip()[:80], organisation_id=optional_int(v.get("organisation_id"), "organisation_id") or -1,
                 scopes=v["scopes"], roles=v["roles"] or ["grid_worker"], rate_limit_per_minute=limit,
             )
-            issued = await keys.create_key(actor, data)
+            issued = await keys.create_key(actor, data, ip=request.client.host if request.client else "")
         except JiefenError as exc:
             message, field = message_for(exc, _)
             ctx = await _keys_context(actor, error=message, error_field=field, v=v)
@@ -142,7 +142,7 @@ class IntegrationPages(Controller):
 
     @post("/keys/{key_id:int}/revoke", name="manage_keys_revoke")
     async def key_revoke(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], key_id: FromPath[int]) -> Any:
-        await keys.revoke_key(actor, key_id)
+        await keys.revoke_key(actor, key_id, ip=request.client.host if request.client else "")
         return redirect(request, "/admin/manage/keys")
 
     # -- Webhook deliveries -----------------------------------------------------------------
