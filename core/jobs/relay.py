@@ -1,6 +1,9 @@
 """The relay: moves due outbox rows into arq (``JIEFEN_REDIS_URL`` set).
 
-It runs as a background task in every app process and in every ``jiefen worker``. Rows are
+It runs as a background task in every ``jiefen worker``, and in app processes on SQLite (or
+with ``JIEFEN_JOBS_APP_RELAY=true``). On PostgreSQL every outbox insert sends a NOTIFY at commit
+(a trigger); each worker's relay LISTENs and wakes at once, so a request does not pay for the
+hand-over to Redis and a job still starts within milliseconds. Rows are
 claimed with one conditional UPDATE (pending → enqueued), so several relays share the work;
 the arq job id is ``<queue>:outbox:<row id>``, so even a row sent twice (a relay that died after
 enqueueing and before its claim was seen, a resend below) is queued once. When Redis is
@@ -29,6 +32,8 @@ _pool: Any = None
 _target: tuple[str, str] | None = None  # (redis url, queue) when not from the settings
 _wake: asyncio.Event | None = None
 _task: asyncio.Task[None] | None = None
+_listener: asyncio.Task[None] | None = None
+CHANNEL = "jiefen_outbox"  # the outbox_job trigger's (core_2026_11_23t19_00_00 migration)
 
 
 def arq_job_id(row_id: int, queue: str | None = None) -> str:
@@ -147,19 +152,64 @@ async def _loop() -> None:
         _wake.clear()
 
 
+async def _listen() -> None:
+    """Wake the relay on every NOTIFY of the outbox trigger. A lost connection (a database
+    restart) is made again with backoff; meanwhile the relay still passes every
+    ``relay_interval``, so nothing waits longer than that."""
+    import asyncpg
+
+    delay = 1.0
+    while True:
+        connection = None
+        try:
+            connection = await asyncpg.connect(get_settings().database_url)
+            lost = asyncio.Event()
+            connection.add_termination_listener(lambda _c, lost=lost: lost.set())
+            await connection.add_listener(CHANNEL, lambda *_args: kick())
+            kick()  # rows committed while nobody listened
+            delay = 1.0
+            await lost.wait()
+            log.warning("the outbox listener lost its database connection; listening again")
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("cannot listen for outbox rows (%s: %s); the relay polls meanwhile", type(exc).__name__, exc)
+        finally:
+            if connection is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(connection.close(), 5)
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 30.0)
+
+
+def app_relays() -> bool:
+    """Whether an app process (not a worker) should relay: always on SQLite, which has no
+    NOTIFY to wake the workers; on PostgreSQL only when ``JIEFEN_JOBS_APP_RELAY`` says so."""
+    from core.db import is_sqlite
+
+    choice = job_settings().app_relay
+    return is_sqlite() if choice is None else choice
+
+
 def start() -> None:
-    global _wake, _task
+    global _wake, _task, _listener
     if _task is not None:
         return
+    from core.db import is_sqlite
+
     _wake = asyncio.Event()
-    _task = asyncio.get_running_loop().create_task(_loop())
+    loop = asyncio.get_running_loop()
+    _task = loop.create_task(_loop())
+    if not is_sqlite():
+        _listener = loop.create_task(_listen())
 
 
 async def stop() -> None:
-    global _wake, _task
-    if _task is not None:
-        _task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await _task
-    _task, _wake = None, None
+    global _wake, _task, _listener
+    for task in (_listener, _task):
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    _task, _wake, _listener = None, None, None
     await close_pool()

@@ -20,6 +20,9 @@ class JobSettings(BaseSettings):
     # in case Redis lost it (restart without persistence, or the relay died after claiming).
     resend_after: float = Field(default=900, gt=0, description="Seconds before an unfinished enqueued row is re-sent.")
     stale_claim: float = Field(default=300, gt=0, description="In-process runner: seconds before a running job of a dead runner is taken again.")
+    # None: the app relays only on SQLite. On PostgreSQL the workers relay, woken by the NOTIFY
+    # that every outbox insert sends, so a request does not pay for the hand-over to Redis.
+    app_relay: bool | None = Field(default=None, description="Relay the outbox to Redis in app processes too (default: only on SQLite).")
     cron: bool = Field(default=True, description="Run the periodic jobs (ladder scan, reports).")
 
 
