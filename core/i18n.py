@@ -105,6 +105,13 @@ def dgettext(domain: str, message: str, locale: str | None = None, **params: obj
     return text.format(**_render_params(params, locale)) if params else text
 
 
+def dpgettext(domain: str, context: str, message: str, locale: str | None = None, **params: object) -> str:
+    """``dgettext`` with a context: a document's words ("Name" on a letter) kept apart from the
+    same English ids on the plugin's pages, whose translations may differ."""
+    text = domain_translations(domain, normalise(locale)).pgettext(context, message)
+    return text.format(**_render_params(params, locale)) if params else text
+
+
 class Lazy:
     """A message translated where it is shown, not where it is made: a reason that travels
     inside an error's params (``Conflict(..., reason=Lazy("Same phone number as a party."))``)

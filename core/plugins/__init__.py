@@ -14,6 +14,7 @@ _PUBLIC = {
     "render_template": "core.plugins.web",
     "page": "core.plugins.web",
     "form_result": "core.plugins.web",
+    "form_int": "core.plugins.web",
     "translator": "core.plugins.host",
     "bundled_plugin": "core.plugins.host",
     "plugin_settings": "core.plugins.settings",

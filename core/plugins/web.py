@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from litestar.handlers import BaseRouteHandler
 from litestar.static_files import create_static_files_router
 from markupsafe import Markup
 
+from core.api.headers import admin_headers
 from core.plugins.manager import PluginLoadError, collect, enabled_for_path
 
 _env: jinja2.Environment | None = None
@@ -105,7 +107,7 @@ def plugin_routers() -> list[Router]:
             continue
         router = Router(
             path="/", route_handlers=list(handlers), guards=[guard_for(plugin)], tags=[f"plugin:{plugin}"],
-            middleware=[remember_request],
+            middleware=[remember_request, admin_headers(route_prefixes(plugin)[1])], exception_handlers=error_handlers(plugin),
         )
         prefixes = route_prefixes(plugin)
         for route in router.routes:
@@ -116,6 +118,37 @@ def plugin_routers() -> list[Router]:
                 )
         routers.append(router)
     return routers
+
+
+def wants_page(request: Request[Any, Any, Any], plugin: str) -> bool:
+    """Whether an error on this request is answered as the admin's own pages answer it (an
+    HTML page, or for HTMX the notice fragment) rather than as an RFC 9457 problem: only under
+    the plugin's admin prefix, and there when the route serves HTML or the client asks for it
+    (a browser's Accept, an HTMX request). The plugin's API keeps its JSON problems."""
+    admin = route_prefixes(plugin)[1]
+    path = request.url.path
+    if not (path == admin or path.startswith(admin + "/")):
+        return False
+    if is_htmx(request) or "text/html" in request.headers.get("accept", ""):
+        return True
+    media = getattr(request.scope.get("route_handler"), "media_type", None) or ""
+    return str(getattr(media, "value", media)).startswith("text/html")  # MediaType.HTML or a str
+
+
+def error_handlers(plugin: str) -> dict[Any, Any]:
+    """The plugin router's exception handlers: each picks, per request (:func:`wants_page`),
+    the admin's error pages (``web.deps``, a plugin's message through its own catalogue) or the
+    API's problems."""
+    from core.errors import JiefenError
+    from web import deps
+
+    def plugin_error(request: Request[Any, Any, Any], exc: JiefenError) -> Response[Any]:
+        from core.plugins.host import translator
+
+        message = translator(plugin, deps.page_locale(request))(exc.message, **exc.params)
+        return deps.error_page(request, exc.status_code, message)
+
+    return deps.pages_or_problems({**deps.EXCEPTION_HANDLERS, JiefenError: plugin_error}, lambda request: wants_page(request, plugin))
 
 
 def static_routers() -> list[Router]:
@@ -205,6 +238,26 @@ async def form_values(request: Request[Any, Any, Any]) -> dict[str, str]:
     """A posted form's text fields, stripped (last value wins; files and ``_csrf`` left out)."""
     form = await request.form()
     return {k: str(v).strip() for k, v in form.items() if isinstance(v, str) and k != FORM_CSRF_FIELD}
+
+
+# Ids, counts and minutes sit in 32-bit columns on PostgreSQL; a number past them is bad input.
+_WHOLE = re.compile(r"-?[0-9]{1,10}")
+_INT_MAX = 2**31 - 1
+
+
+def form_int(value: Any) -> int | None:
+    """A whole number typed or chosen in a form, None when blank. Anything else (letters, a
+    superscript "²" that ``isdigit()`` takes and ``int()`` refuses, a number past what the
+    database holds) is the user's to fix: ``ValidationFailed`` (422, in their language), never
+    a bare ``int()``'s ValueError (a 500)."""
+    from core.errors import ValidationFailed
+
+    text = "" if value is None else str(value).strip()
+    if not text:
+        return None
+    if not _WHOLE.fullmatch(text) or abs(int(text)) > _INT_MAX:
+        raise ValidationFailed("Please enter a whole number.")
+    return int(text)
 
 
 def _flash_sig(text: str, kind: str) -> str:

@@ -22,3 +22,5 @@ async def retention_run(payload: dict[str, Any]) -> None:
     log.info("retention: %d anonymised, %d failed, %d files removed", len(result.anonymised), len(result.failed), result.files_removed)
     for failed in result.failed:
         log.error("retention: case %s (%s) failed: %s", failed["id"], failed["number"], failed["error"])
+    for waiting in result.deferred:
+        log.warning("retention: case %s (%s) deferred, jobs not finished: %s", waiting["id"], waiting["number"], ", ".join(waiting["jobs"]))

@@ -6,6 +6,12 @@ Each case is scrubbed in one transaction together with its ``anonymised`` timeli
 its :class:`~core.privacy.tables.AnonymisedCase` row; files are removed from disk after the
 commit (a crash in between leaves orphan files, never a half-scrubbed case). A case that fails
 is left as it was and reported; the run goes on.
+
+Its outbox rows: done ones are deleted, failed ones keep only their numbers (ids), with the
+error text and dedupe key cleared. A case with jobs still to run (pending, enqueued, running)
+is deferred to a later run, untouched: those jobs read the case by id (a message still to
+send, a document to render, a plugin to tell), and one already running could write what it
+read back after the scrub.
 """
 
 from __future__ import annotations
@@ -49,7 +55,17 @@ class RetentionResult:
     candidates: list[dict[str, Any]] = field(default_factory=list)
     anonymised: list[int] = field(default_factory=list)
     failed: list[dict[str, Any]] = field(default_factory=list)
+    # Cases left for a later run because jobs of theirs had not finished: {id, number, jobs}.
+    deferred: list[dict[str, Any]] = field(default_factory=list)
     files_removed: int = 0
+
+
+class JobsInFlight(Exception):
+    """The case still has outbox jobs to run; it is left as it was, for a later run."""
+
+    def __init__(self, jobs: list[str]) -> None:
+        self.jobs = jobs
+        super().__init__(", ".join(jobs))
 
 
 def placeholder_name(role: str, index: int) -> str:
@@ -127,6 +143,10 @@ async def run(
     for case in due:
         try:
             files = await anonymise_case(case["id"], retention_days=case["retention_days"], closed_at=case["final_at"])
+        except JobsInFlight as waiting:
+            log.info("retention: case %s (%s) deferred, jobs not finished: %s", case["id"], case["number"], waiting)
+            result.deferred.append({"id": case["id"], "number": case["number"], "jobs": waiting.jobs})
+            continue
         except Exception as exc:  # noqa: BLE001 - one case's failure must not stop the run
             log.exception("retention: case %s (%s) left as it was", case["id"], case["number"])
             result.failed.append({"id": case["id"], "number": case["number"], "error": f"{type(exc).__name__}: {exc}"})
@@ -147,6 +167,51 @@ def _remove_files(paths: list[Path]) -> int:
         except OSError:
             log.exception("retention: could not remove %s", path)
     return removed
+
+
+IN_FLIGHT = ("pending", "enqueued", "running")
+
+
+async def _jobs_in_flight(case_id: int) -> list[str]:
+    """Names of the case's outbox jobs not finished yet: its own rows, and the webhook sends of
+    its deliveries (those rows carry only the delivery's id)."""
+    from core.integrations.tables import WebhookDelivery
+    from core.integrations.webhooks import SEND_JOB
+    from core.jobs.execute import decode
+    from core.jobs.tables import OutboxJob
+
+    rows = await OutboxJob.select(OutboxJob.job).where((OutboxJob.case_id == case_id) & OutboxJob.status.is_in(list(IN_FLIGHT)))
+    names = {r["job"] for r in rows}
+    # Only a case with a delivery still to send has the (rarely many) send rows looked at.
+    unsent = {r["id"] for r in await WebhookDelivery.select(WebhookDelivery.id).where(
+        (WebhookDelivery.case_id == case_id) & (WebhookDelivery.status == "pending")
+    )}
+    if unsent:
+        sends = await OutboxJob.select(OutboxJob.payload).where((OutboxJob.job == SEND_JOB) & OutboxJob.status.is_in(list(IN_FLIGHT)))
+        if any(decode(r["payload"]).get("delivery_id") in unsent for r in sends):
+            names.add(SEND_JOB)
+    return sorted(names)
+
+
+async def _scrub_outbox(case_id: int) -> dict[str, int]:
+    """Done rows go; failed rows keep their job, attempts and times (what an operator looks at)
+    and only the numbers of their payload (ids), without error text or dedupe key: a plugin's
+    payload, error or key may name a person."""
+    from core.jobs.execute import decode
+    from core.jobs.tables import OutboxJob
+
+    done = (OutboxJob.case_id == case_id) & (OutboxJob.status == "done")
+    deleted = await OutboxJob.count().where(done)
+    await OutboxJob.delete().where(done)
+    failed = await OutboxJob.select(OutboxJob.id, OutboxJob.payload, OutboxJob.last_error).where(
+        (OutboxJob.case_id == case_id) & (OutboxJob.status == "failed")
+    )
+    for row in failed:
+        numbers = {k: v for k, v in decode(row["payload"]).items() if v is None or isinstance(v, (int, float))}
+        await OutboxJob.update({
+            OutboxJob.payload: numbers, OutboxJob.last_error: REDACTED if row["last_error"] else "", OutboxJob.dedupe_key: None,
+        }).where(OutboxJob.id == row["id"])
+    return {"deleted": deleted, "scrubbed": len(failed)}
 
 
 def _under(root: Path, key: str) -> Path | None:
@@ -183,6 +248,8 @@ async def anonymise_case(case_id: int, *, retention_days: int = 0, closed_at: da
             from core.errors import Conflict
 
             raise Conflict("Only a closed, rejected or withdrawn case can be anonymised.")
+        if waiting := await _jobs_in_flight(case_id):
+            raise JobsInFlight(waiting)
 
         await Case.update({
             Case.title: "", Case.description: REDACTED, Case.preferred_time: "", Case.preferred_place: "",
@@ -260,6 +327,9 @@ async def anonymise_case(case_id: int, *, retention_days: int = 0, closed_at: da
                 plugins[name] = outcome or 0
         summary["plugins"] = plugins
         summary["files"] = len(files)
+
+        # Before the `anonymised` event, whose own delivery row must stay pending.
+        summary["outbox"] = await _scrub_outbox(case_id)
 
         # The timeline's typed text: the digests stay in the hashed payloads, so the chain holds.
         await CaseRemark.update({CaseRemark.text: REDACTED, CaseRemark.nonce: ""}).where(CaseRemark.case == case_id)

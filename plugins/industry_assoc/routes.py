@@ -16,7 +16,7 @@ from markupsafe import Markup
 from core.errors import JiefenError, NotFound
 from core.plugins import Actor, current_actor, get_case, gettext
 from core.plugins.host import translator
-from core.plugins.web import form_result, form_values, is_htmx, page
+from core.plugins.web import form_int, form_result, form_values, is_htmx, page
 from plugins.industry_assoc import registry, services, views
 from plugins.industry_assoc.registry import NAME
 
@@ -359,7 +359,7 @@ class IndustryAssocAdmin(Controller):
         form = await form_values(request)
         _ = translator(NAME, actor.locale)
         try:
-            await services.transfer(case, actor, int(form.get("association_id") or 0), form.get("reason", "")[:4000])
+            await services.transfer(case, actor, form_int(form.get("association_id")) or 0, form.get("reason", "")[:4000])
         except JiefenError as exc:
             error = _message(exc, actor)
             html = await views.panel_html(case, actor, form=True, error=error, wrap=not is_htmx(request))
@@ -382,9 +382,11 @@ class IndustryAssocAdmin(Controller):
     @post("/transfers/{transfer_id:int}/accept", media_type=MediaType.HTML, status_code=200)
     async def accept(self, actor: NamedDependency[Actor], transfer_id: FromPath[int], request: Request[Any, Any, Any]) -> Response[str]:
         form = await form_values(request)
-        mediator = form.get("mediator_id") or ""
-        action = services.accept(actor, transfer_id, int(mediator) if mediator.isdigit() else None, form.get("note", ""))
-        return await self._answer(actor, request, action, "Accepted; the case went to the association's mediator.")
+
+        async def action() -> Any:  # the number read inside, so a bad one is refused like the service's refusals
+            return await services.accept(actor, transfer_id, form_int(form.get("mediator_id")), form.get("note", ""))
+
+        return await self._answer(actor, request, action(), "Accepted; the case went to the association's mediator.")
 
     @post("/transfers/{transfer_id:int}/decline", media_type=MediaType.HTML, status_code=200)
     async def decline(self, actor: NamedDependency[Actor], transfer_id: FromPath[int], request: Request[Any, Any, Any]) -> Response[str]:

@@ -19,7 +19,7 @@ from litestar.params import Body, FromPath, FromQuery, JSONBody
 from core.errors import Conflict, Forbidden, JiefenError, ValidationFailed
 from core.plugins import Actor, current_actor, get_case, gettext
 from core.plugins.host import translator
-from core.plugins.web import form_result, is_htmx
+from core.plugins.web import form_int, form_result, is_htmx
 from plugins.judicial_confirm import registry, services, views
 from plugins.judicial_confirm.registry import NAME
 
@@ -282,10 +282,6 @@ async def _form(request: Request[Any, Any, Any]) -> dict[str, Any]:
     return dict(form.items())
 
 
-def _int(value: Any) -> int | None:
-    return int(value) if str(value or "").strip().isdigit() else None
-
-
 class JudicialConfirmAdmin(Controller):
     path = "/admin/plugins/judicial_confirm"
     include_in_schema = False
@@ -323,18 +319,24 @@ class JudicialConfirmAdmin(Controller):
     async def consent(self, actor: NamedDependency[Actor], application_id: FromPath[int], request: Request[Any, Any, Any]) -> Response[str]:
         app, case = await services.for_staff(actor, application_id)
         form = await _form(request)
-        return await self._panel_after(actor, case["id"], services.record_consent(
-            actor, application_id, _int(form.get("party_id")) or 0, str(form.get("method") or "in_person"),
-        ), request, "The consent was recorded.")
+
+        async def go() -> Any:  # numbers read inside, so a bad one is refused on the panel
+            return await services.record_consent(actor, application_id, form_int(form.get("party_id")) or 0, str(form.get("method") or "in_person"))
+
+        return await self._panel_after(actor, case["id"], go(), request, "The consent was recorded.")
 
     @post("/applications/{application_id:int}/materials", media_type=MediaType.HTML, status_code=200)
     async def material(self, actor: NamedDependency[Actor], application_id: FromPath[int], request: Request[Any, Any, Any]) -> Response[str]:
         app, case = await services.for_staff(actor, application_id)
         form = await _form(request)
-        return await self._panel_after(actor, case["id"], services.add_material(
-            actor, application_id, kind=str(form.get("kind") or "property"), title=str(form.get("title") or "")[:200],
-            party_id=_int(form.get("party_id")), copies=_int(form.get("copies")) or 1, evidence_id=_int(form.get("evidence_id")),
-        ), request, "The material was added.")
+
+        async def go() -> Any:  # numbers read inside, so a bad one is refused on the panel
+            return await services.add_material(
+                actor, application_id, kind=str(form.get("kind") or "property"), title=str(form.get("title") or "")[:200],
+                party_id=form_int(form.get("party_id")), copies=form_int(form.get("copies")) or 1, evidence_id=form_int(form.get("evidence_id")),
+            )
+
+        return await self._panel_after(actor, case["id"], go(), request, "The material was added.")
 
     @post("/applications/{application_id:int}/submit", media_type=MediaType.HTML, status_code=200)
     async def submit(self, actor: NamedDependency[Actor], application_id: FromPath[int], request: Request[Any, Any, Any]) -> Response[str]:

@@ -19,7 +19,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from markupsafe import Markup
 
 from core.errors import BadRequest, JiefenError, NotFound
-from core.plugins import Actor, current_actor, get_case, gettext
+from core.plugins import Actor, current_actor, form_int, get_case, gettext
 from core.plugins.host import translator
 from core.plugins.web import form_result, is_htmx, page
 from plugins.legal_aid import services, views
@@ -262,6 +262,20 @@ def _message(exc: JiefenError, actor: Actor) -> str:
     return gettext(exc.message, actor.locale, **exc.params)
 
 
+_MOST = Decimal("999999999999.99")  # the amounts' columns are numeric(14, 2)
+
+
+def _amount(text: str) -> Decimal | None:
+    """A sum typed in a form, None when blank. ``InvalidOperation`` for words, and for what
+    ``Decimal`` takes but no sum is (NaN, Infinity, below zero, past the column)."""
+    if not text:
+        return None
+    amount = Decimal(text)
+    if not amount.is_finite() or not 0 <= amount <= _MOST:
+        raise InvalidOperation(text)
+    return amount
+
+
 def _workers(text: str) -> list[dict[str, Any]]:
     """``姓名,身份证号码,电话,请求金额`` per line (commas, Chinese commas or tabs)."""
     found = []
@@ -271,7 +285,7 @@ def _workers(text: str) -> list[dict[str, Any]]:
             continue
         cells += [""] * (4 - len(cells))
         try:
-            amount = Decimal(cells[3]) if cells[3] else None
+            amount = _amount(cells[3])
         except InvalidOperation:
             raise BadRequest("The claimed amount of {name} is not a number.", name=cells[0]) from None
         found.append({"name": cells[0][:120], "id_number": cells[1][:40], "phone": cells[2][:40], "claim_amount": amount})
@@ -307,7 +321,7 @@ class LegalAidAdmin(Controller):
         try:
             applicants = _workers(str(form.get("workers") or ""))
             if form.get("party_id"):
-                applicants.insert(0, {"party_id": int(str(form.get("party_id")))})
+                applicants.insert(0, {"party_id": form_int(form.get("party_id"))})
             answers = {k: str(form.get(k) or "") for k in ("matter", "exempt_category", "household_size", "household_monthly_income")}
             await services.screen(case, actor, applicants, answers)
         except JiefenError as exc:
@@ -333,9 +347,9 @@ class LegalAidAdmin(Controller):
         case = await get_case(case_id, actor)
         form = await request.form()
         try:
-            ids = [int(v) for v in form.getall("screening_id")] if "screening_id" in form else []
+            chosen = [form_int(v) for v in form.getall("screening_id")] if "screening_id" in form else []
             await services.hand_off(
-                case, actor, centre_id=int(str(form.get("centre_id") or 0)), screening_ids=ids,
+                case, actor, centre_id=form_int(form.get("centre_id")) or 0, screening_ids=[i for i in chosen if i is not None],
                 note=str(form.get("note") or ""), pause=form.get("pause") == "1",
             )
         except JiefenError as exc:
@@ -375,7 +389,7 @@ class LegalAidAdmin(Controller):
                 await services.report_route(handoff_id, actor, form.get("route", ""))
             elif step == "outcome":
                 try:
-                    amount = Decimal(form["amount"]) if form.get("amount") else None
+                    amount = _amount(form.get("amount", ""))
                 except InvalidOperation:
                     raise BadRequest("The amount is not a number.") from None
                 await services.report_outcome(handoff_id, actor, outcome=form.get("outcome", ""), amount=amount, note=form.get("note", "")[:2000])

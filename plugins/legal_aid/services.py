@@ -168,8 +168,9 @@ async def hand_off(
         raise Conflict("An applicant is already with a legal-aid centre.")
     now = datetime.now(UTC)
     due_at = now + timedelta(days=plugin_settings(PLUGIN).decision_days)
-    # The PDF first, outside the transaction (it takes a moment); it is stored with the handoff.
-    pdf, digest = await package.render(await package.context(case, centre, screenings, note, due_at))
+    # The PDF first, outside the transaction (it takes a moment); it is stored with the handoff,
+    # in the language of whoever hands over (their note is in it too): Chinese unless English.
+    pdf, digest = await package.render(await package.context(case, centre, screenings, note, due_at, actor.locale))
     pause = pause and case["state"] == "in_mediation"
     async with write_transaction():
         rows = await Handoff.insert(

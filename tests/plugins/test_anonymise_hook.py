@@ -16,6 +16,7 @@ from core.privacy import retention
 from core.privacy.tables import AnonymisedCase
 from tests.factories import application
 from tests.plugins.conftest import registered
+from tests.privacy.helpers import jobs_long_run
 
 pytestmark = pytest.mark.db
 
@@ -42,6 +43,7 @@ async def test_every_plugin_scrubs_its_rows_and_files(town, login, tmp_path):
         cid = (await desk.post("/api/v1/cases", json=application(town))).json()["id"]
         await desk.act(cid, "reject", reason="不属于受理范围")
         (tmp_path / f"{cid}.txt").write_text("张三的联系方式", encoding="utf-8")
+        await jobs_long_run(cid)
         ids.append(cid)
     later = datetime.now(UTC) + timedelta(days=4 * 365)
     plugin = Scrubber(tmp_path, fail_for=ids[0])

@@ -4,6 +4,7 @@ timeline whose hash chain still verifies; the verification page still answers fo
 
 from __future__ import annotations
 
+import json
 import random
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,8 @@ from core.agreements.tables import AgreementSignature, DocumentRecord
 from core.cases.evidence import storage_root as evidence_root
 from core.cases.tables import Case, CaseEvent, Evidence, Party
 from core.cases.timeline import verify_chain
+from core.jobs.outbox import enqueue
+from core.jobs.tables import OutboxJob
 from core.privacy import retention
 from core.privacy.tables import AnonymisedCase
 from core.reports.service import figures
@@ -35,6 +38,7 @@ from tests.agreements.helpers import (
     sign_everything,
 )
 from tests.factories import application
+from tests.privacy.helpers import jobs_long_run
 
 pytestmark = [pytest.mark.db, pytest.mark.pdf, pytest.mark.slow]
 
@@ -62,13 +66,19 @@ def person() -> dict[str, str]:
     }
 
 
+def _forms(marker: str) -> set[str]:
+    escaped = json.dumps(marker)[1:-1]
+    return {marker, escaped, escaped.replace("\\", "\\\\")}
+
+
 async def everything_about(markers: list[str]) -> list[str]:
     """Every row of every table that still holds one of the markers, as ``table: marker``."""
     found = []
     for table in Finder().get_table_classes():
         rows = await table.select()
         text = repr(rows)
-        found += [f"{table._meta.tablename}: {m}" for m in markers if m in text]
+        # JSON columns may hold a name \u-escaped (as SQLite keeps it), shown with doubled backslashes.
+        found += [f"{table._meta.tablename}: {m}" for m in markers if any(form in text for form in _forms(m))]
     return found
 
 
@@ -105,9 +115,10 @@ async def old_closed_case(town: Any, login: Any, who: dict[str, str]) -> dict[st
         case_id=cid, agreement_id=aid, effective_at=datetime.now(UTC), window_closes_at=datetime.now(UTC),
         document_key=court_key, document_sha256=court_sha, ruling_note=who["secret"],
     ))
-    # Closed four years ago.
+    # Closed four years ago, and its jobs long run.
     years_ago = datetime.now(UTC) - timedelta(days=4 * 365)
     await Case.update({Case.closed_at: years_ago, Case.submitted_at: years_ago - timedelta(days=60)}).where(Case.id == cid)
+    await jobs_long_run(cid)
     return {"id": cid, "desk": desk, "mediator": mediator, "court_key": court_key}
 
 
@@ -208,6 +219,7 @@ async def test_a_failing_case_is_left_as_it_was_and_the_run_goes_on(town, login,
     for who in people:
         cid = (await desk.post("/api/v1/cases", json=application(town, description=who["secret"], parties=[{"name": who["name"], "phone": who["phone"]}]))).json()["id"]
         await desk.act(cid, "withdraw", reason="申请人撤回")
+        await jobs_long_run(cid)
         ids.append(cid)
     # Withdrawn (no closed_at): the withdrawal event's time counts. The events are append-only,
     # so the run looks from four years on instead.
@@ -267,3 +279,65 @@ async def test_the_nightly_entry_is_there_only_when_enabled(monkeypatch):
     [entry] = [e for e in entries() if e.name == "retention"]
     assert entry.job == "retention_run" and entry.hour == frozenset({2}) and entry.minute == frozenset({30})
     assert job_function("retention_run") is not None
+
+
+async def test_outbox_rows_of_an_anonymised_case(town, login):
+    """Jobs may carry a person (a town's plugin queues a message with a name and a phone; an
+    error quotes the number): after the run none of it is left in the outbox. A case with jobs
+    still to run is deferred, untouched, until they have."""
+    from core.integrations.tables import Integration, WebhookDelivery
+    from core.integrations.webhooks import SEND_JOB
+
+    desk = await login(town.users["window"])
+    who, bystander = person(), person()
+    cid = (await desk.post("/api/v1/cases", json=application(town, description=who["secret"], parties=[{"name": who["name"], "phone": who["phone"]}]))).json()["id"]
+    await desk.act(cid, "withdraw", reason="申请人撤回")
+    await jobs_long_run(cid)
+    open_case = (await desk.post("/api/v1/cases", json=application(town, parties=[{"name": bystander["name"], "phone": bystander["phone"]}]))).json()["id"]
+
+    now = datetime.now(UTC)
+    sent = await enqueue("town_sms", {"case_id": cid, "name": who["name"], "phone": who["phone"]}, case_id=cid, dedupe_key=f"sms:{who['phone']}")
+    refused = await enqueue("town_sms", {"case_id": cid, "party_id": 7, "to": who["phone"], "urgent": True}, case_id=cid, dedupe_key=f"sms:{who['phone']}:2")
+    await OutboxJob.update({OutboxJob.status: "done", OutboxJob.done_at: now}).where(OutboxJob.id == sent)
+    await OutboxJob.update({
+        OutboxJob.status: "failed", OutboxJob.attempts: 5, OutboxJob.last_error: f"gateway refused {who['phone']} ({who['name']})",
+    }).where(OutboxJob.id == refused)
+    others = await enqueue("town_sms", {"case_id": open_case, "name": bystander["name"]}, case_id=open_case)
+    await OutboxJob.update({OutboxJob.status: "done", OutboxJob.done_at: now}).where(OutboxJob.id == others)
+    # Still to run: the case's own job, and a webhook send for one of its deliveries (that row
+    # names only the delivery).
+    waiting = await enqueue("town_sms", {"case_id": cid, "name": who["name"]}, case_id=cid)
+    integration = (await Integration.insert(Integration(name="市平台", organisation=town.town["id"], url="https://example.invalid/hook", secret_nonce="n")).returning(Integration.id))[0]["id"]
+    delivery = (await WebhookDelivery.insert(WebhookDelivery(integration=integration, case_id=cid, body=who["name"])).returning(WebhookDelivery.id))[0]["id"]
+    send = await enqueue(SEND_JOB, {"delivery_id": delivery})
+    markers = [who["name"], who["phone"], who["secret"]]
+    found = await everything_about(markers)
+    assert {f"outbox_job: {who['name']}", f"outbox_job: {who['phone']}", f"party: {who['name']}", f"webhook_delivery: {who['name']}"} <= set(found)
+
+    later = now + timedelta(days=4 * 365)
+    first = await retention.run(town_id=town.town["id"], now=later)
+    assert first.anonymised == [] and first.failed == []
+    assert first.deferred == [{"id": cid, "number": first.candidates[0]["number"], "jobs": [SEND_JOB, "town_sms"]}]
+    assert not await AnonymisedCase.exists().where(AnonymisedCase.case_id == cid)
+    assert (await Party.select(Party.name).where(Party.case == cid).first())["name"] == who["name"]
+
+    # Both ran; the next run takes the case.
+    await OutboxJob.update({OutboxJob.status: "done", OutboxJob.done_at: now}).where(OutboxJob.id.is_in([waiting, send]))
+    second = await retention.run(town_id=town.town["id"], now=later)
+    assert second.anonymised == [cid] and second.deferred == [] and second.failed == []
+    assert await everything_about(markers) == []
+
+    # Done rows are gone; the failed one stays for the operator, with its numbers only.
+    assert not await OutboxJob.exists().where(OutboxJob.id.is_in([sent, waiting]))
+    [kept] = await OutboxJob.select().where((OutboxJob.case_id == cid) & (OutboxJob.status == "failed")).output(load_json=True)
+    assert kept["id"] == refused and kept["payload"] == {"case_id": cid, "party_id": 7, "urgent": True}
+    assert kept["last_error"] == retention.REDACTED and kept["dedupe_key"] is None and kept["attempts"] == 5 and kept["job"] == "town_sms"
+    # The `anonymised` event's own delivery is queued after the scrub, and waits to run.
+    queued = await OutboxJob.select(OutboxJob.job, OutboxJob.status).where((OutboxJob.case_id == cid) & (OutboxJob.status == "pending"))
+    assert queued == [{"job": "deliver_event", "status": "pending"}]
+    summary = (await retention.retired(cid))["summary"]
+    summary = summary if isinstance(summary, dict) else json.loads(summary)
+    assert summary["outbox"]["scrubbed"] == 1 and summary["outbox"]["deleted"] >= 3  # the two above and the case's own jobs
+    # Another case's rows are not touched.
+    untouched = await OutboxJob.select(OutboxJob.payload).where(OutboxJob.id == others).output(load_json=True).first()
+    assert untouched["payload"] == {"case_id": open_case, "name": bystander["name"]}
