@@ -62,6 +62,20 @@ async def test_intake_to_closed(town, login):
     assert audit["intact"] is True and audit["events"] == len(names)
 
 
+async def test_accept_now_answers_with_the_official_number(town, login):
+    """The desk registers at intake: the answer carries the number registration gave, the one
+    the case and its accept event hold, not the application reference."""
+    desk = await login(town.users["window"])
+    resp = await desk.post("/api/v1/cases", json=application(town, accept_now=True, rights_notified=True, consent=True))
+    assert resp.status_code == 201, resp.text
+    created = resp.json()
+    assert created["state"] == "registered" and "调〔" in created["number"]
+    stored = (await desk.get(f"/api/v1/cases/{created['id']}")).json()
+    assert stored["number"] == created["number"] != stored["application_ref"]
+    timeline = (await desk.get(f"/api/v1/cases/{created['id']}/timeline")).json()["items"]
+    assert [e["payload"].get("number") for e in timeline if e["name"] == "accept"] == [created["number"]]
+
+
 async def test_illegal_transition_changes_nothing(town, login):
     desk = await login(town.users["window"])
     cid = (await desk.post("/api/v1/cases", json=application(town))).json()["id"]

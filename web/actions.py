@@ -29,7 +29,7 @@ ORDER = (
     "accept", "reject", "dispatch", "take", "first_contact", "schedule_session", "record_session",
     "agree", "fail", "follow_up", "close", "reopen", "return", "redispatch", "uphold", "escalate",
     "extend", "cancel_session", "refer", "resume", "withdraw", "urge", "supervise", "own", "set_risk",
-    "add_party", "add_assisting_unit", "declare_conflict", "link", "merge", "note",
+    "add_party", "add_assisting_unit", "release_assisting_unit", "declare_conflict", "link", "merge", "note",
 )
 # The day's work shows first; the rest waits under "more actions".
 MAIN = frozenset({
@@ -54,7 +54,7 @@ async def _case_id_from(value: str, field: str) -> int:
     row = await Case.select(Case.id).where(Case.number == value).first()
     if row:
         return int(row["id"])
-    if value.isdigit():
+    if value.isdecimal():
         return int(value)
     raise NotFound()
 
@@ -131,8 +131,10 @@ async def action_data(event: str, v: dict[str, str]) -> dict[str, Any]:
         from web.forms import party_data
 
         data["party"] = party_data({k.removeprefix("party-"): val for k, val in v.items() if k.startswith("party-")})
-    elif event == "add_assisting_unit":
+    elif event in ("add_assisting_unit", "release_assisting_unit"):
         data["organisation_id"] = optional_int(v.get("organisation_id"), "organisation_id")
+        if event == "release_assisting_unit":
+            data["note"] = v.get("note", "").strip()
     elif event == "link":
         data["other_case_id"] = await _case_id_from(v.get("other_case", ""), "other_case_id")
     elif event == "merge":

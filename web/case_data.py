@@ -8,7 +8,7 @@ from typing import Any
 from core.actors import Actor
 from core.auth.tables import StaffUser
 from core.cases.access import may_reveal, restricted
-from core.cases.dispatch import suggest_mediators
+from core.cases.dispatch import ASSOCIATION, suggest_mediators
 from core.cases.lifecycle import LEAD, allowed_events
 from core.cases.service import get_case
 from core.cases.tables import (
@@ -69,9 +69,9 @@ async def case_context(
     sessions = await MediationSession.select().where(MediationSession.case == cid).order_by(MediationSession.scheduled_at).output(load_json=True)
     agreement = await Agreement.select().where(Agreement.case == cid).order_by(Agreement.revision, ascending=False).output(load_json=True).first()
     follow_ups = await FollowUp.select(*FollowUp.all_columns(), FollowUp.by.display_name.as_alias("by_name")).where(FollowUp.case == cid).order_by(FollowUp.id)
-    units = await CaseUnit.select(CaseUnit.role, CaseUnit.active, CaseUnit.organisation.name.as_alias("name")).where(
-        (CaseUnit.case == cid) & (CaseUnit.active == True)  # noqa: E712
-    )
+    units = await CaseUnit.select(
+        CaseUnit.role, CaseUnit.active, CaseUnit.organisation, CaseUnit.organisation.name.as_alias("name"),
+    ).where((CaseUnit.case == cid) & (CaseUnit.active == True)).order_by(CaseUnit.id)  # noqa: E712
     events = await CaseEvent.select(
         CaseEvent.id, CaseEvent.seq, CaseEvent.name, CaseEvent.from_state, CaseEvent.to_state, CaseEvent.at, CaseEvent.payload,
         CaseEvent.actor_label, CaseEvent.actor.display_name.as_alias("actor_name"),
@@ -97,6 +97,10 @@ async def case_context(
             e["text"] = ""
     if "uphold" in allowed and _last_move(events) != "return":
         allowed.remove("uphold")  # upholding answers a return (退单) and nothing else
+    # One choice per assisting unit (a unit invited twice is still one unit to release).
+    assisting = list({u["organisation"]: u for u in units if u["role"] == "assisting"}.values())
+    if not assisting and "release_assisting_unit" in allowed:
+        allowed.remove("release_assisting_unit")
     if not any(s["status"] == "scheduled" for s in sessions):
         allowed = [e for e in allowed if e not in ("record_session", "cancel_session")]
     main = [e for e in allowed if e in MAIN]
@@ -105,7 +109,7 @@ async def case_context(
     ctx: dict[str, Any] = {
         "case": case, "parties": parties, "evidence": evidence, "deadlines": deadlines, "sessions": sessions,
         "scheduled": [s for s in sessions if s["status"] == "scheduled"], "agreement": agreement,
-        "follow_ups": follow_ups, "units": units, "events": events, "allowed": allowed, "button_only": BUTTON_ONLY,
+        "follow_ups": follow_ups, "units": units, "assisting": assisting, "events": events, "allowed": allowed, "button_only": BUTTON_ONLY,
         "main_actions": main, "more_actions": [e for e in allowed if e not in main],
         "may_reveal": may_reveal(actor, case), "restricted": restricted(actor, case),
         "restricted_notice": gettext(RESTRICTED_NOTICE, actor.locale), "type_label": queries.type_label(types, actor.locale),
@@ -150,7 +154,10 @@ async def _dispatch_choices(case: dict[str, Any]) -> dict[str, Any]:
         rule_org = await Organisation.select(Organisation.name).where(Organisation.id == rule.get("organisation_id")).first()
     return {
         "suggestions": suggestions, "rule": rule, "rule_org": rule_org["name"] if rule_org else "",
-        "bodies": await _bodies(case["org_path"]), "handlers": await _people(case["org_path"], frozenset({"handler", "mediator"})),
+        # Not the associations: a case reaches one by a transfer (plugins/industry_assoc), and
+        # dispatching to one is refused (core.cases.dispatch.ensure_may_receive).
+        "pool_bodies": [b for b in await _bodies(case["org_path"]) if b["type_code"] != ASSOCIATION],
+        "handlers": [p for p in await _people(case["org_path"], frozenset({"handler", "mediator"})) if p["org_type"] != ASSOCIATION],
     }
 
 
@@ -165,5 +172,6 @@ async def _bodies(path: str) -> list[dict[str, Any]]:
 async def _people(path: str, roles: frozenset[str]) -> list[dict[str, Any]]:
     rows = await StaffUser.select(
         StaffUser.id, StaffUser.display_name, StaffUser.roles, StaffUser.organisation.name.as_alias("org_name"),
+        StaffUser.organisation.type_code.as_alias("org_type"),
     ).where(StaffUser.organisation.path.like(path + "%") & (StaffUser.active == True)).output(load_json=True)  # noqa: E712
     return [r for r in rows if set(r["roles"] or []) & roles]

@@ -29,7 +29,7 @@ async def resolve_dispatch(case: dict[str, Any], data: s.DispatchData, actor: Ac
         if blocked:
             raise Conflict("The mediator must withdraw: {reason}", reason=LazyList(blocked))
         org = await _org(mediator["organisation"])
-        await ensure_within_reach(case, org, actor)
+        await ensure_may_receive(case, org, actor)
         return _target(mediator["user"], org, False, mediator_id=mediator["id"], how="mediator")
     if data.assignee_id:
         user = await StaffUser.select().where(StaffUser.id == data.assignee_id).first()
@@ -38,7 +38,7 @@ async def resolve_dispatch(case: dict[str, Any], data: s.DispatchData, actor: Ac
         org = await _org(data.organisation_id or user["organisation"])
         if user["organisation"] != org["id"]:
             raise ValidationFailed("The assignee must belong to the organisation the case is dispatched to.")
-        await ensure_within_reach(case, org, actor)
+        await ensure_may_receive(case, org, actor)
         mediator = await Mediator.select().where(Mediator.user == user["id"]).first()
         if mediator:
             blocked = await recusal_grounds(case["id"], mediator)
@@ -47,14 +47,14 @@ async def resolve_dispatch(case: dict[str, Any], data: s.DispatchData, actor: Ac
         return _target(user["id"], org, False, how="person")
     if data.organisation_id:
         org = await _org(data.organisation_id)
-        await ensure_within_reach(case, org, actor)
+        await ensure_may_receive(case, org, actor)
         return _target(None, org, True, how="pool")
     if data.by_rules:
         chosen = await call_first("dispatch_target", case, case=case)
         if not chosen:
             raise ValidationFailed("Dispatch to a mediator, a person, or an organisation's pool.")
         org = await _org(chosen["organisation_id"])
-        await ensure_within_reach(case, org, actor)
+        await ensure_may_receive(case, org, actor)
         return _target(None, org, True, how="rules", rule=chosen.get("reason", ""))
     raise ValidationFailed("Dispatch to a mediator, a person, or an organisation's pool.")
 
@@ -71,6 +71,18 @@ async def _org(org_id: int | None) -> dict[str, Any]:
     if org is None:
         raise NotFound("Unknown organisation.")
     return org
+
+
+async def ensure_may_receive(case: dict[str, Any], org: dict[str, Any], actor: Actor) -> None:
+    """The body may be sent this case: not an industry association (the association answers a
+    transfer it may decline, plugins/industry_assoc, whose own flow then dispatches as the
+    plugin), and within reach."""
+    if org.get("type_code") == ASSOCIATION and not actor.plugin:
+        raise ValidationFailed(
+            "{name} is an industry association: transfer the case to it through industry-association mediation instead of dispatching it.",
+            name=org.get("name") or "—",
+        )
+    await ensure_within_reach(case, org, actor)
 
 
 async def ensure_within_reach(case: dict[str, Any], org: dict[str, Any], actor: Actor) -> None:

@@ -419,6 +419,27 @@ async def _assist(change: Change) -> None:
     change.payload["organisation_id"] = org["id"]
 
 
+@effect("release_assisting_unit")
+async def _release(change: Change) -> None:
+    cid, org_id = change.case["id"], change.data.organisation_id
+    ended = await CaseUnit.update({CaseUnit.active: False}).where(
+        (CaseUnit.case == cid) & (CaseUnit.organisation == org_id) & (CaseUnit.role == "assisting") & (CaseUnit.active == True)  # noqa: E712
+    ).returning(CaseUnit.id)
+    if not ended:
+        raise Conflict("This organisation is not an assisting unit of the case.")
+    # Rebuilt from the assisting rows still active, so a path stays while any of them holds it.
+    change.updates["assisting_paths"] = await assisting_paths(cid)
+    change.payload["organisation_id"] = org_id
+
+
+async def assisting_paths(case_id: int) -> str:
+    """``Case.assisting_paths`` as the case's active assisting rows give it (in the order added)."""
+    rows = await CaseUnit.select(CaseUnit.organisation_path).where(
+        (CaseUnit.case == case_id) & (CaseUnit.role == "assisting") & (CaseUnit.active == True)  # noqa: E712
+    ).order_by(CaseUnit.id)
+    return " ".join(dict.fromkeys(r["organisation_path"] for r in rows if r["organisation_path"]))
+
+
 @effect("link")
 async def _link(change: Change) -> None:
     from core.cases.access import ensure_can_see

@@ -87,6 +87,8 @@ TABLE: tuple[Transition, ...] = (
     _t("set_risk",      ACTIVE,                                        None,           DESK | WORK,           s.SetRiskData,  "Change the risk level."),
     _t("add_party",     ACTIVE,                                        None,           DESK | WORK,           s.AddPartyData, "Add a party."),
     _t("add_assisting_unit", {"assigned", "in_mediation"},             None,           DESK,                  s.UnitData,     "Invite an assisting unit (协办/联调)."),
+    # Any state an assisting unit may still be on the case in (none before dispatch).
+    _t("release_assisting_unit", set(STATES) - {"submitted", "rejected"}, None,      DESK,                  s.UnitData,     "End an assisting unit's part (released, withdrawn or done): its staff no longer see the case."),
     _t("link",          set(STATES),                                   None,           DESK | WORK,           s.LinkData,     "Link a related case."),
     _t("note",          set(STATES),                                   None,           DESK | WORK,           s.NoteData,     "A note on the timeline."),
     _t("declare_conflict", {"assigned", "in_mediation"},               "registered",   WORK,                  s.DeclareConflictData, "The assignee declares a conflict (回避); the case returns to the desk.", True),
@@ -154,8 +156,17 @@ def allowed_events(case: dict[str, Any], actor: Actor) -> list[str]:
             continue
         if t.event not in LEVEL_FREE and not _acts_at_level(case, actor):
             continue
+        if t.event in OFFERED_ONLY_IF and not OFFERED_ONLY_IF[t.event](case):
+            continue
         events.append(t.event)
     return events
+
+
+# Actions offered only when the case row shows there is something to act on (attempting one
+# anyway is refused by its effect).
+OFFERED_ONLY_IF: dict[str, Callable[[dict[str, Any]], bool]] = {
+    "release_assisting_unit": lambda case: bool((case.get("assisting_paths") or "").strip()),
+}
 
 
 # Actions anyone who sees a case may take. Every other action needs a staff member (or key) of

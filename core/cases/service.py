@@ -19,7 +19,7 @@ from core.cases.access import ensure_can_see
 from core.cases.deadlines import first_deadlines, insert_deadlines, next_due
 from core.cases.lifecycle import TRANSITIONS, Change, Transition, write_event
 from core.cases.tables import Case, IdempotencyRecord, Party
-from core.db import engine, insert_rows, write_transaction
+from core.db import engine, insert_rows, is_sqlite, write_transaction
 from core.deadlines import Event
 from core.errors import Conflict, Forbidden, JiefenError, NotFound, ValidationFailed
 from core.plugins.manager import call_first
@@ -137,7 +137,9 @@ async def create_case(
                     s.AcceptData(rights_notified=data.rights_notified, consent=data.consent, risk_level=data.risk_level),
                 )
                 case = {**case, "state": accepted["to_state"], "version": accepted["version"]}
-                number = (await Case.select(Case.number).where(Case.id == case["id"]).first())["number"]
+                # The case still carries its reference, so the accept numbered it and its event
+                # names the number (effects._accept): no read back.
+                number = accepted["payload"]["number"]
             else:
                 number = reference
             result = {"id": case["id"], "state": case["state"], "version": case["version"]}
@@ -191,7 +193,11 @@ async def record_action(case_id: int, name: str, actor: Actor, payload: dict[str
     from core.cases.lifecycle import _bump
 
     async with write_transaction():
-        case = await Case.select().where(Case.id == case_id).first()
+        # Locked: nobody looked at a version here, so two system events on one case (two deadline
+        # steps run side by side by a worker) wait for each other instead of one failing with
+        # Conflict and spending a try. SQLite has one writer already.
+        query = Case.select().where(Case.id == case_id)
+        case = await (query if is_sqlite() else query.lock_rows()).first()
         if case is None:
             raise NotFound()
         # Never the table's own transition: this event must not change the state.

@@ -158,3 +158,27 @@ async def test_cross_merges_do_not_deadlock():
         assert len(won) == 1 and len(refused) == 1
         assert refused[0].status_code == 409
         assert (await verify_chain(a)).intact and (await verify_chain(b)).intact
+
+
+async def test_twenty_system_events_on_one_case_all_land():
+    """System events (a worker running two deadline steps of one case side by side, a plugin's
+    step) have no stale view to refuse: they wait for each other, none fails with a conflict."""
+    from core.actors import SYSTEM
+    from core.cases.service import record_action
+
+    town = await make_town()
+    desk = await actor_for_user(town.users["window"]["id"])
+    cid = await _registered_case(town, desk)
+    before = await Case.select().where(Case.id == cid).first()
+
+    landed, refused = await _outcomes([
+        record_action(cid, "deadline_step", SYSTEM, {"kind": "mediation", "step": "reminder", "n": i}) for i in range(20)
+    ])
+
+    assert not refused, [e.code for e in refused]
+    assert len(landed) == 20
+    after = await Case.select().where(Case.id == cid).first()
+    assert after["version"] == before["version"] + 20 and after["state"] == before["state"]
+    steps = await CaseEvent.select(CaseEvent.payload).where((CaseEvent.case == cid) & (CaseEvent.name == "deadline_step")).output(load_json=True)
+    assert sorted(e["payload"]["n"] for e in steps) == list(range(20))
+    assert (await verify_chain(cid)).intact

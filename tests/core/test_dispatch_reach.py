@@ -11,7 +11,7 @@ import pytest
 from core.actors import SYSTEM
 from core.cases.dispatch import recusal_reasons, suggest_mediators
 from core.cases.lifecycle import transition
-from core.cases.tables import Case
+from core.cases.tables import Case, DispatchRule
 from core.errors import ValidationFailed
 from core.roster.tables import Mediator, MediatorRelation
 from tests.factories import application, make_org, make_town, make_user
@@ -68,11 +68,62 @@ async def test_system_dispatch_reaches_the_cases_town_and_up_the_ladder_only(tow
     sibling_committee = await make_org("邻镇人民调解委员会", "committee", "town", sibling)
     with pytest.raises(ValidationFailed):
         await transition(cid, "dispatch", SYSTEM, {"organisation_id": sibling_committee["id"]})
-    association = await make_org("县纺织行业协会", "association", "county", town.county)
-    done = await transition(cid, "dispatch", SYSTEM, {"organisation_id": association["id"]})
-    assert done["payload"]["organisation_id"] == association["id"]
+    county_committee = await make_org("县人民调解委员会", "committee", "county", town.county)
+    done = await transition(cid, "dispatch", SYSTEM, {"organisation_id": county_committee["id"]})
+    assert done["payload"]["organisation_id"] == county_committee["id"]
     done = await transition(cid, "redispatch", SYSTEM, {"organisation_id": town.committee["id"]})
     assert done["payload"]["organisation_id"] == town.committee["id"]
+
+
+async def test_dispatch_to_an_association_is_refused_its_transfer_flow_is_not(town, login):
+    from core.actors import plugin_actor
+
+    # An association of the town itself: within reach, and listed among the town's bodies.
+    association = await make_org("镇纺织行业协会", "association", "town", town.town)
+    assoc_mediator = await add_mediator(association, "协会调解员")
+    assoc_staff = await make_user(association, ["handler"], "协会工作人员")
+    desk = await login(town.users["window"])
+    cid = await registered(desk, town)
+    before = (await Case.select(Case.version).where(Case.id == cid).first())["version"]
+    url = f"/api/v1/cases/{cid}/actions/dispatch"
+    for body in (
+        {"organisation_id": association["id"]},
+        {"organisation_id": association["id"], "to_pool": True},
+        {"mediator_id": assoc_mediator["mediator_id"]},
+        {"assignee_id": assoc_staff["id"]},
+    ):
+        resp = await desk.post(url, json=body)
+        assert resp.status_code == 422, (body, resp.text)
+        assert resp.json()["detail"] == "“镇纺织行业协会”是行业协会：请通过行业协会调解转交案件，不能直接派单。"
+    english = await desk.post(f"{url}?lang=en", json={"organisation_id": association["id"]})
+    assert english.status_code == 422
+    assert english.json()["detail"] == (
+        "镇纺织行业协会 is an industry association: transfer the case to it through industry-association mediation instead of dispatching it."
+    )
+    # Neither the rules nor the system send a case there.
+    with pytest.raises(ValidationFailed):
+        await transition(cid, "dispatch", SYSTEM, {"organisation_id": association["id"]})
+    await DispatchRule.insert(DispatchRule(owner=town.town["id"], dispute_type="labour", target=association["id"], to_pool=True, priority=1))
+    by_rules = await desk.post(url, json={"by_rules": True})
+    assert by_rules.status_code == 422 and "是行业协会" in by_rules.json()["detail"]
+    case = await Case.select(Case.state, Case.assigned_org, Case.version).where(Case.id == cid).first()
+    assert case["state"] == "registered" and case["assigned_org"] is None and case["version"] == before
+
+    # The admin's dispatch form does not offer the association's pool or its staff.
+    from tests.web.conftest import sign_in
+
+    page = await (await sign_in(desk.client, town.users["window"])).get(f"/admin/cases/{cid}")
+    assert page.status_code == 200 and 'id="act-dispatch"' in page.text
+    dispatch_form = page.text.split('id="act-dispatch"')[1].split("</form>")[0]
+    pools = dispatch_form.split('name="organisation_id"')[1].split("</select>")[0]
+    assert f'<option value="{town.committee["id"]}"' in pools and f'<option value="{association["id"]}"' not in pools
+    assert "协会工作人员" not in dispatch_form and "协会调解员" not in dispatch_form
+
+    # The association's own flow (the plugin, after the association accepted a transfer) still may.
+    await DispatchRule.update({DispatchRule.active: False}).where(DispatchRule.target == association["id"])
+    await desk.act(cid, "dispatch", organisation_id=town.committee["id"])
+    done = await transition(cid, "redispatch", plugin_actor("industry_assoc"), {"organisation_id": association["id"], "to_pool": True})
+    assert done["payload"]["organisation_id"] == association["id"]
 
 
 async def test_associations_are_not_suggested_by_the_centre(town):

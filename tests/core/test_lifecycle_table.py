@@ -14,7 +14,7 @@ import msgspec
 import pytest
 
 from core.cases.lifecycle import LEAD, STATES, TABLE, TRANSITIONS, Transition, transition
-from core.cases.tables import Agreement, FollowUp, MediationSession
+from core.cases.tables import Agreement, CaseUnit, FollowUp, MediationSession
 from core.cases.timeline import append_event
 from core.errors import JiefenError
 from tests.core.helpers import (
@@ -94,6 +94,9 @@ async def arrange(event: str, case: dict[str, Any], world: dict[str, Any]) -> di
     if event == "add_party":
         return {"party": {"name": "李四", "role": "third_party"}}
     if event == "add_assisting_unit":
+        return {"organisation_id": town.labour_dept["id"]}
+    if event == "release_assisting_unit":
+        await CaseUnit.insert(CaseUnit(case=case["id"], organisation=town.labour_dept["id"], organisation_path=town.labour_dept["path"]))
         return {"organisation_id": town.labour_dept["id"]}
     if event == "note":
         return {"text": "备注"}
