@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -67,7 +68,8 @@ def login_url(request: Request[Any, Any, Any]) -> str:
     return "/admin/login"
 
 
-def _error_page(request: Request[Any, Any, Any], status: int, message: str) -> Response[Any]:
+def error_page(request: Request[Any, Any, Any], status: int, message: str) -> Response[Any]:
+    """The admin's error page; plugins' admin pages answer with it too (core.plugins.web)."""
     actor = request.scope.get("jiefen_actor") or None  # type: ignore[call-overload]
     headers = dict(VARY)
     if is_htmx(request):
@@ -87,25 +89,25 @@ def unauthorized(request: Request[Any, Any, Any], exc: Exception) -> Response[An
 def jiefen_error(request: Request[Any, Any, Any], exc: JiefenError) -> Response[Any]:
     from web.render import translator
 
-    locale = _locale(request)
-    return _error_page(request, exc.status_code, translator(locale)(exc.message, **exc.params))
+    locale = page_locale(request)
+    return error_page(request, exc.status_code, translator(locale)(exc.message, **exc.params))
 
 
 def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
-    locale = _locale(request)
+    locale = page_locale(request)
     if exc.status_code == 404:
-        return _error_page(request, 404, gettext("Not found.", locale))
+        return error_page(request, 404, gettext("Not found.", locale))
     if isinstance(exc, ValidationException):
-        return _error_page(request, 400, gettext("Some fields are missing or wrong.", locale))
-    return _error_page(request, exc.status_code, gettext("The request could not be processed.", locale))
+        return error_page(request, 400, gettext("Some fields are missing or wrong.", locale))
+    return error_page(request, exc.status_code, gettext("The request could not be processed.", locale))
 
 
 def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error on %s", request.url.path, exc_info=exc)
-    return _error_page(request, 500, gettext("Something went wrong on our side. Please try again.", _locale(request)))
+    return error_page(request, 500, gettext("Something went wrong on our side. Please try again.", page_locale(request)))
 
 
-def _locale(request: Request[Any, Any, Any]) -> str:
+def page_locale(request: Request[Any, Any, Any]) -> str:
     from core.api.deps import request_locale
 
     actor = request.scope.get("jiefen_actor") or None  # type: ignore[call-overload]
@@ -119,3 +121,55 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     500: internal_error,
     Exception: internal_error,
 }
+
+
+def _pick(handlers: dict[Any, Any], exc: Exception) -> Any:
+    # As Litestar resolves a map (status code of an HTTPException, then the class's MRO, then 500).
+    if isinstance(exc, HTTPException) and exc.status_code in handlers:
+        return handlers[exc.status_code]
+    return next((handlers[c] for c in type(exc).__mro__ if c in handlers), handlers.get(500))
+
+
+def pages_or_problems(pages: dict[Any, Any], wants_page: Callable[[Request[Any, Any, Any]], bool]) -> dict[Any, Any]:
+    """Exception handlers that pick, per request, the admin's error pages (``pages``) or the
+    API's RFC 9457 problems. Every key either map knows is registered, so that a handler of the
+    app's never shadows one of a router's. The headers the middlewares would add are set here
+    too: a request that no route took passed none of them."""
+    from core.api.headers import secure, under
+    from core.api.problems import EXCEPTION_HANDLERS as PROBLEMS
+
+    words = {422: "Some fields are missing or wrong.", 503: "The service is briefly unavailable. Please try again in a moment."}
+
+    def answer(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+        if not wants_page(request):
+            return _pick(PROBLEMS, exc)(request, exc)  # type: ignore[no-any-return]
+        if isinstance(exc, (JiefenError, HTTPException)):
+            return _pick(pages, exc)(request, exc)  # type: ignore[no-any-return]
+        # Anything else: the API's handlers know which are bad input (an id past 64 bits) or a
+        # database away for a moment, and log the rest; the page keeps their status.
+        status = _pick(PROBLEMS, exc)(request, exc).status_code
+        message = words.get(status, "Something went wrong on our side. Please try again.")
+        return error_page(request, status, gettext(message, page_locale(request)))
+
+    def dispatch(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+        response = answer(request, exc)
+        if isinstance(exc, HTTPException) and exc.headers:  # a 405's Allow
+            response.headers = {**exc.headers, **response.headers}
+        media = str(getattr(response.media_type, "value", response.media_type) or "")
+        secure(response.headers, media, admin=under(request.url.path, "/admin"))
+        return response
+
+    return {key: dispatch for key in {*pages, *PROBLEMS}}
+
+
+def app_handlers() -> dict[Any, Any]:
+    """The app's own exception handlers: they answer where no route did (an unknown path, a
+    method the path does not serve) and for routes without handlers of their own. Under
+    ``/admin/`` (the plugins' admin pages too) the admin's error page, elsewhere problems."""
+    from core.api.headers import under
+    from core.api.problems import EXCEPTION_HANDLERS as PROBLEMS
+
+    handlers = pages_or_problems(EXCEPTION_HANDLERS, lambda request: under(request.url.path, "/admin"))
+    # Only the problems' keys, as before: a key of the pages' (``Unauthorized``) would shadow a
+    # router's handler of a wider class (Open311's ``JiefenError``).
+    return {key: handler for key, handler in handlers.items() if key in PROBLEMS}

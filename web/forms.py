@@ -67,7 +67,7 @@ def row_op(op: str, items: list[dict[str, str]], kind: str, blank: dict[str, str
         return [*items, dict(blank)]
     if op.startswith(f"remove_{kind}:"):
         index = op.split(":", 1)[1]
-        if index.isdigit() and int(index) < len(items) and len(items) > 1:
+        if index.isdecimal() and int(index) < len(items) and len(items) > 1:
             return [r for i, r in enumerate(items) if i != int(index)]
         return items
     return None
@@ -82,12 +82,12 @@ def checked(values: dict[str, str], name: str) -> bool:
 
 
 def optional_int(value: str | None, field: str) -> int | None:
-    value = (value or "").strip()
-    if not value:
-        return None
-    if not value.lstrip("-").isdigit():
-        raise FormError("Please enter a whole number.", field)
-    return int(value)
+    from core.plugins.web import form_int
+
+    try:
+        return form_int(value)
+    except ValidationFailed as exc:  # the same check as the plugins' forms; the page marks the field
+        raise FormError(exc.message, field) from None
 
 
 def local_datetime(value: str, field: str) -> datetime:

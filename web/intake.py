@@ -30,6 +30,7 @@ from web.forms import (
     flat,
     is_blank,
     message_for,
+    optional_int,
     party_data,
     row_op,
     rows,
@@ -130,8 +131,9 @@ def _case_in(values: dict[str, str], parties: list[dict[str, str]], actor: Actor
     }
     if values.get("amount", "").strip():
         body["amount"] = values["amount"].strip().replace(",", "")
-    if values.get("place_id", "").strip().isdigit():
-        body["place_id"] = int(values["place_id"])
+    place = optional_int(values.get("place_id"), "place_id")
+    if place is not None:
+        body["place_id"] = place
     if not body["dispute_type"]:
         raise FormError("{field} is required.", "dispute_type", field=_label("Dispute type", actor))
     return convert(body, s.CaseIn)

@@ -43,7 +43,7 @@ class QueueFilters:
         sort = text("sort")
         return cls(
             state=text("state") if text("state") in STATES else "", dispute_type=text("type"), risk=text("risk"),
-            channel=text("channel"), place=int(place) if place.isdigit() else None,
+            channel=text("channel"), place=int(place) if place.isdecimal() else None,
             overdue=text("overdue") in ("1", "on", "true"), mine=text("mine") in ("1", "on", "true"),
             q=text("q"), sort=sort if sort in SORTS else "newest", cursor=text("cursor"),
         )

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from litestar import Router
-from litestar.datastructures import ResponseHeader
 from litestar.static_files import create_static_files_router
 
+from core.api.headers import admin_headers
 from core.plugins.web import remember_request
 from web import STATIC_DIR
 from web.admin import MANAGEMENT_ROUTES
@@ -22,11 +22,8 @@ admin = Router(
     exception_handlers=EXCEPTION_HANDLERS,
     include_in_schema=False,
     # Plugin panels rendered on these pages get the user's CSRF token and language from it.
-    middleware=[remember_request],
-    response_headers=[
-        ResponseHeader(name="X-Frame-Options", value="DENY"), ResponseHeader(name="Referrer-Policy", value="same-origin"),
-        ResponseHeader(name="Cache-Control", value="no-store"),
-    ],
+    # The admin's headers (no-store, no framing) as the plugins' admin routes get them.
+    middleware=[remember_request, admin_headers()],
 )
 
 static = create_static_files_router(path="/static", directories=[STATIC_DIR], name="static", include_in_schema=False)

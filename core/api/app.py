@@ -17,7 +17,7 @@ from core.api.auth import AuthController
 from core.api.cases import ACTION_HANDLERS, CaseController
 from core.api.evidence import EvidenceController
 from core.api.headers import SecurityHeaders
-from core.api.problems import EXCEPTION_HANDLERS, document_problems
+from core.api.problems import document_problems
 from core.api.public import PublicController
 from core.api.textguard import TextGuard
 from core.jobs import runner
@@ -30,8 +30,10 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
 
     await db.startup()
     run_jobs = app.state.get("run_jobs", True)
-    # Without Redis the app runs the jobs; with it, the app only relays the outbox to arq.
-    in_process, relaying = run_jobs and not get_settings().redis_url, run_jobs and bool(get_settings().redis_url)
+    # Without Redis the app runs the jobs. With it, the workers run them and relay the outbox to
+    # arq; the app relays too only where the workers cannot be woken by NOTIFY (SQLite).
+    redis = bool(get_settings().redis_url)
+    in_process, relaying = run_jobs and not redis, run_jobs and redis and relay.app_relays()
     if in_process:
         runner.start_in_process()
     if relaying:
@@ -79,6 +81,7 @@ def create_app(*, run_jobs: bool = True) -> Litestar:
     plugin_host.boot()  # loads plugins; bad plugin settings stop here, naming the variable
     from litestar.plugins.htmx import HTMXPlugin
 
+    from web import deps
     from web import template_config as admin_templates
 
     app = Litestar(
@@ -86,7 +89,8 @@ def create_app(*, run_jobs: bool = True) -> Litestar:
             root, healthz, CaseController, *ACTION_HANDLERS, PublicController, AuthController, EvidenceController,
             *_area_routes(), *plugin_web.plugin_routers(), *plugin_web.static_routers(),
         ],
-        exception_handlers=EXCEPTION_HANDLERS,
+        # Errors no route answered: under /admin/ the admin's HTML pages, elsewhere problems.
+        exception_handlers=deps.app_handlers(),
         lifespan=[lifespan],
         on_startup=[plugin_host.run_startup, _freeze_startup_objects],
         openapi_config=OpenAPIConfig(title="Jiefen 解纷 API", version="1.0.0", path="/schema"),

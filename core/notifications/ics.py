@@ -47,7 +47,7 @@ def ics_token(session_id: int) -> str:
 
 def session_from_token(token: str) -> int | None:
     sid, _, mac = token.partition("-")
-    if not sid.isdigit() or not hmac.compare_digest(mac, _mac(int(sid))):
+    if not sid.isdecimal() or not hmac.compare_digest(mac, _mac(int(sid))):  # isdigit() takes "²", int() does not
         return None
     return int(sid)
 

@@ -65,7 +65,7 @@ def _form_values(form: Any) -> dict[str, Any]:
 
 def _application(values: dict[str, Any]) -> apply.ApplicationIn:
     def num(value: Any) -> int | None:
-        return int(value) if str(value or "").isdigit() else None
+        return int(value) if str(value or "").isdecimal() else None  # isdigit() takes "²", int() does not
 
     return apply.parse({
         "centre_id": num(values["centre_id"]) or 0, "dispute_type": values["dispute_type"],
@@ -204,7 +204,7 @@ async def _do(action: str, ctx: tracking.PartyContext, form: Any) -> str:
 
     if action == "rating":
         performed = {"yes": True, "no": False}.get(str(form.get("performed", "")))
-        rating = int(form.get("rating")) if str(form.get("rating", "")).isdigit() else 0
+        rating = int(form.get("rating")) if str(form.get("rating", "")).isdecimal() else 0
         await feedback.rate(ctx, parse(feedback.RatingIn, {"rating": rating, "comment": form.get("comment", ""), "performed": performed}))
         return "rating"
     if action == "messages":

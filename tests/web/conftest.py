@@ -11,6 +11,27 @@ import pytest
 from tests.factories import PASSWORD
 
 CSRF_FIELD = re.compile(r'name="_csrf" value="([^"]+)"')
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+HTMX = {"HX-Request": "true"}
+
+
+def is_page(resp: Any, status: int) -> bool:
+    """The admin's HTML page (not a fragment) with this status."""
+    return resp.status_code == status and resp.headers["content-type"].startswith("text/html") and "<html" in resp.text
+
+
+def is_problem(resp: Any, status: int, code: str) -> bool:
+    """An RFC 9457 problem (the API's errors) with this status and code."""
+    return (resp.status_code == status and resp.headers["content-type"].startswith("application/problem+json")
+            and resp.json()["code"] == code)
+
+
+def has_admin_headers(resp: Any) -> bool:
+    """The admin's headers (``core.api.headers.ADMIN``) and the security headers every page has."""
+    from core.api.headers import ADMIN
+
+    return (all(resp.headers.get(name) == value for name, value in ADMIN.items())
+            and resp.headers.get("x-content-type-options") == "nosniff" and "frame-ancestors 'none'" in resp.headers.get("content-security-policy", ""))
 
 
 class Web:

@@ -70,7 +70,7 @@ class RosterPages(Controller):
     @get("/", name="manage_roster")
     async def roster(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor]) -> Any:
         edit = None
-        if (request.query_params.get("edit") or "").isdigit():
+        if (request.query_params.get("edit") or "").isdecimal():  # not isdigit: "²" is a digit int() refuses
             edit = await _mediator_in_subtree(actor, int(request.query_params["edit"]))
         return page(request, actor, "manage/roster.html", await _context(request, actor, edit=edit))
 

@@ -51,7 +51,7 @@ async def organisation(actor: Actor, org_id: int | None) -> dict[str, Any]:
 
 def _int(value: Any) -> int | None:
     text = str(value or "").strip()
-    return int(text) if text.isdigit() else None
+    return int(text) if text.isdecimal() else None  # isdigit() takes "²", which int() refuses
 
 
 def pct(rate: float | None) -> str:
