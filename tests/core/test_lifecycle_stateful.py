@@ -193,6 +193,29 @@ class LifecycleMachine(RuleBasedStateMachine):
         """An action the case offers this role now (what the buttons show): mostly successes."""
         self.run(self._act_offered(self.case_ids[index], role, pick))
 
+    @rule(index=st.integers(0, 2), pick=st.integers(0, 359))
+    def advance(self, index: int, pick: int) -> None:
+        """One step along the main road (register, dispatch, take, end, follow up, close).
+
+        The other two rules wander; this one makes sure every run reaches the later states,
+        whatever the shared database or the draw did to the wandering.
+        """
+        self.run(self._advance(self.case_ids[index], pick))
+
+    async def _advance(self, case_id: int, pick: int) -> None:
+        case = await Case.select().where(Case.id == case_id).first()
+        road = {
+            "submitted": ["accept"], "registered": ["dispatch"], "assigned": ["take"],
+            "in_mediation": [["agree", "fail", "refer"][pick % 3]], "referred": ["resume", "close"][pick % 2:],
+            "agreed": [["follow_up", "close"][pick % 2]], "failed": ["close"],
+        }.get(case["state"], [])
+        for event in road:
+            for name in ROLES[:-1]:  # staff only: a party's only move is to withdraw
+                if event in allowed_events(case, self.actors[name]) and can_see(self.actors[name], case):
+                    # pick 0 gives consent at accept, a mediator at dispatch and "performed" at follow-up.
+                    await self._act(case_id, event, name, 0, stale=False)
+                    return
+
     async def _act_offered(self, case_id: int, role: str, pick: int) -> None:
         case = await Case.select().where(Case.id == case_id).first()
         offers: dict[str, list[str]] = {}
@@ -270,4 +293,5 @@ async def test_random_actions_keep_the_invariants():
     await asyncio.to_thread(run_state_machine_as_test, LifecycleMachine, settings=config)
     # The machine must actually move cases around, not only collect refusals.
     assert STATS["succeeded"] >= 50, STATS
-    assert len(VISITED) >= 6, (sorted(VISITED), STATS)
+    main_road = {"registered", "assigned", "in_mediation", "agreed", "failed", "referred", "closed"}
+    assert main_road <= VISITED, (sorted(main_road - VISITED), STATS)
