@@ -20,7 +20,7 @@ from core import clock
 from core.actors import Actor
 from core.cases import schemas as s
 from core.cases.tables import Case, CaseEvent
-from core.db import write_transaction
+from core.db import is_sqlite, write_transaction
 from core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from core.i18n import label
 
@@ -201,7 +201,13 @@ async def transition(
     if expected_version is None:
         expected_version = getattr(parsed, "version", None)
     async with write_transaction():
-        case = await Case.select().where(Case.id == case_id).first()
+        query = Case.select().where(Case.id == case_id)
+        if expected_version is None and not is_sqlite() and event != "merge":
+            # No version named: the caller acts on the case as it is now, so wait for a concurrent
+            # action and judge this one against its outcome instead of answering 409. SQLite
+            # already has one writer at a time. A merge locks its two cases itself, in id order.
+            query = query.lock_rows()
+        case = await query.first()
         if case is None:
             raise NotFound()
         ensure_can_see(actor, case)

@@ -16,7 +16,7 @@ from core.cases import schemas as s
 from core.cases.lifecycle import transition
 from core.cases.service import create_case
 from core.cases.tables import Case, CaseEvent
-from core.cases.timeline import verify_chain
+from core.cases.timeline import load_events, verify_chain
 from core.errors import JiefenError
 from tests.core.helpers import event_count
 from tests.factories import application, make_town, make_user
@@ -181,4 +181,26 @@ async def test_twenty_system_events_on_one_case_all_land():
     assert after["version"] == before["version"] + 20 and after["state"] == before["state"]
     steps = await CaseEvent.select(CaseEvent.payload).where((CaseEvent.case == cid) & (CaseEvent.name == "deadline_step")).output(load_json=True)
     assert sorted(e["payload"]["n"] for e in steps) == list(range(20))
+    assert (await verify_chain(cid)).intact
+
+
+async def test_twenty_staff_actions_without_a_version_all_land():
+    """Staff (or an API client) who name no version act on the case as it is: concurrent notes
+    and risk changes wait for each other; none is refused with a conflict."""
+    town = await make_town()
+    desk = await actor_for_user(town.users["window"]["id"])
+    supervisor = await actor_for_user(town.users["supervisor"]["id"])
+    cid = await _registered_case(town, desk)
+    before = await Case.select().where(Case.id == cid).first()
+
+    calls = [transition(cid, "note", desk if i % 2 else supervisor, {"text": f"备注{i}"}) for i in range(16)]
+    calls += [transition(cid, "set_risk", supervisor, {"risk_level": level}) for level in ("high", "low", "medium", "high")]
+    landed, refused = await _outcomes(calls)
+
+    assert not refused, [e.code for e in refused]
+    assert len(landed) == 20
+    after = await Case.select().where(Case.id == cid).first()
+    assert after["version"] == before["version"] + 20
+    notes = [e for e in await load_events(cid) if e["name"] == "note"]
+    assert sorted(e["payload"]["text"] for e in notes) == sorted(f"备注{i}" for i in range(16))
     assert (await verify_chain(cid)).intact
