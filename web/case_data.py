@@ -124,7 +124,8 @@ async def case_context(
     if "own" in allowed:
         ctx["leaders"] = await _people(case["org_path"], LEAD)
     if "add_assisting_unit" in allowed:
-        ctx["bodies"] = await _bodies(case["org_path"])
+        assisting_ids = {u["organisation"] for u in assisting}
+        ctx["bodies"] = [b for b in await _bodies(case["org_path"]) if b["id"] not in assisting_ids]
     return ctx
 
 

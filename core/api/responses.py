@@ -48,6 +48,11 @@ class MaskedParty(TypedDict):
     represented_count: int
 
 
+class AssistingUnit(TypedDict):
+    organisation_id: int
+    name: str
+
+
 class CaseDetail(CaseListItem):
     description: str
     amount: str | None  # a decimal, as text
@@ -73,6 +78,7 @@ class CaseDetail(CaseListItem):
     rights_notified_at: datetime | None
     consent_at: datetime | None
     parties: list[MaskedParty]
+    assisting_units: list[AssistingUnit]  # active ones (协办单位)
     allowed_actions: list[str]
 
 

@@ -411,6 +411,11 @@ async def _assist(change: Change) -> None:
     org = await Organisation.select(Organisation.id, Organisation.path).where(Organisation.id == change.data.organisation_id).first()
     if org is None:
         raise NotFound("Unknown organisation.")
+    if await CaseUnit.exists().where(
+        (CaseUnit.case == change.case["id"]) & (CaseUnit.organisation == org["id"]) & (CaseUnit.role == "assisting") & (CaseUnit.active == True)  # noqa: E712
+    ):
+        # A second row would need a second release before the unit stopped seeing the case.
+        raise Conflict("This organisation is already an assisting unit of the case.")
     await CaseUnit.insert(CaseUnit(case=change.case["id"], organisation=org["id"], organisation_path=org["path"], role="assisting"))
     # The unit's staff and their superiors now see the case (core.cases.access).
     paths = (change.case.get("assisting_paths") or "").split()

@@ -137,6 +137,8 @@ def render() -> str:
         "* `extend` needs both parties' consent and happens once.",
         "* `dispatch` / `redispatch` to a mediator runs the recusal check (回避): same phone or ID as a",
         "  party, a declared relation, or a declared conflict on this case blocks it with the reason.",
+        "* `add_assisting_unit` refuses a unit that is already assisting (409); `release_assisting_unit`",
+        "  one that is not. The API's case detail lists the active ones as `assisting_units`.",
         "",
     ]
     return "\n".join(out)

@@ -9,7 +9,7 @@ from typing import Any
 from core.actors import Actor
 from core.cases.access import mask_id_number, mask_name, mask_phone, restricted
 from core.cases.lifecycle import allowed_events
-from core.cases.tables import Party
+from core.cases.tables import CaseUnit, Party
 from core.errors import BadRequest
 from core.i18n import label
 
@@ -53,6 +53,9 @@ def hidden_party(party: dict[str, Any], locale: str) -> dict[str, Any]:
 
 async def case_detail(case: dict[str, Any], actor: Actor) -> dict[str, Any]:
     parties = await Party.select().where(Party.case == case["id"]).order_by(Party.id)
+    units = await CaseUnit.select(CaseUnit.organisation, CaseUnit.organisation.name.as_alias("name")).where(
+        (CaseUnit.case == case["id"]) & (CaseUnit.role == "assisting") & (CaseUnit.active == True)  # noqa: E712
+    ).order_by(CaseUnit.id)
     masked = restricted(actor, case)
     if masked:
         from core.privacy.sensitive import placeholder
@@ -71,6 +74,8 @@ async def case_detail(case: dict[str, Any], actor: Actor) -> dict[str, Any]:
         "registered_at": case["registered_at"], "first_contact_at": case["first_contact_at"], "closed_at": case["closed_at"],
         "rights_notified_at": case["rights_notified_at"], "consent_at": case["consent_at"],
         "parties": [hidden_party(p, actor.locale) if masked else masked_party(p) for p in parties],
+        # Those a release_assisting_unit may name; the ones released are on the timeline.
+        "assisting_units": [{"organisation_id": u["organisation"], "name": u["name"]} for u in units],
         "allowed_actions": allowed_events(case, actor),
     }
 

@@ -90,13 +90,28 @@ async def test_released_unit_loses_the_case_and_the_others_keep_it(town, login):
     assert case["version"] == await CaseEvent.count().where(CaseEvent.case == cid)
 
 
-async def test_a_unit_invited_twice_is_released_once_and_can_be_invited_again(town, login):
-    other, desk, cid = await assisted_case(town, login, "labour_dept", "committee", "labour_dept")
+async def test_a_unit_already_assisting_is_not_invited_twice_but_can_be_after_its_release(town, login):
+    other, desk, cid = await assisted_case(town, login, "labour_dept", "committee")
+    detail = (await desk.get(f"/api/v1/cases/{cid}")).json()
+    assert detail["assisting_units"] == [
+        {"organisation_id": other.labour_dept["id"], "name": other.labour_dept["name"]},
+        {"organisation_id": other.committee["id"], "name": other.committee["name"]},
+    ]
+    before = await Case.select(Case.version, Case.assisting_paths).where(Case.id == cid).first()
+
+    again = await desk.post(f"/api/v1/cases/{cid}/actions/add_assisting_unit", json={"organisation_id": other.labour_dept["id"]})
+    assert again.status_code == 409 and again.json()["detail"] == "该单位已是本案的协办单位。"
+    assert await Case.select(Case.version, Case.assisting_paths).where(Case.id == cid).first() == before
+    assert await CaseUnit.count().where((CaseUnit.case == cid) & (CaseUnit.organisation == other.labour_dept["id"])) == 1
+
+    # One release ends the department's part ...
     await desk.act(cid, "release_assisting_unit", organisation_id=other.labour_dept["id"])
     assert await paths(cid) == [other.committee["path"]]
     assert not await sees(await login(other.users["handler"]), cid)
+    detail = (await desk.get(f"/api/v1/cases/{cid}")).json()
+    assert [u["organisation_id"] for u in detail["assisting_units"]] == [other.committee["id"]]
 
-    # Invited again later: the department sees the case again, after the committee.
+    # ... and invited again later, it sees the case again, after the committee.
     await desk.act(cid, "add_assisting_unit", organisation_id=other.labour_dept["id"])
     assert await paths(cid) == [other.committee["path"], other.labour_dept["path"]]
     assert await sees(await login(other.users["handler"]), cid)
@@ -154,6 +169,15 @@ async def test_the_case_page_offers_the_release_for_the_cases_units_only(town, l
     form = page.text.split('id="act-release_assisting_unit"')[1].split("</select>")[0]
     assert f'<option value="{other.labour_dept["id"]}"' in form and other.labour_dept["name"] in form
     assert f'<option value="{town.committee["id"]}"' not in form  # the lead unit is not offered
+
+    # A body of the town already assisting is not offered for a second invitation.
+    add_form = page.text.split('id="act-add_assisting_unit"')[1].split("</select>")[0]
+    assert f'<option value="{town.labour_dept["id"]}"' in add_form
+    await desk.act(cid, "add_assisting_unit", organisation_id=town.labour_dept["id"])
+    page = await page_user.get(f"/admin/cases/{cid}")
+    add_form = page.text.split('id="act-add_assisting_unit"')[1].split("</select>")[0]
+    assert f'<option value="{town.labour_dept["id"]}"' not in add_form
+    await desk.act(cid, "release_assisting_unit", organisation_id=town.labour_dept["id"])
 
     version = (await Case.select(Case.version).where(Case.id == cid).first())["version"]
     resp = await page_user.post(

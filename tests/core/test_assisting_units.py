@@ -91,7 +91,7 @@ async def test_assisting_unit_uploads_evidence_and_a_second_unit_is_added_once(t
     cid = await registered(desk, town)
     await desk.act(cid, "dispatch", organisation_id=town.committee["id"])
     await desk.act(cid, "add_assisting_unit", organisation_id=other.labour_dept["id"])
-    await desk.act(cid, "add_assisting_unit", organisation_id=other.labour_dept["id"])
+    await desk.act(cid, "add_assisting_unit", 409, organisation_id=other.labour_dept["id"])  # already assisting
     await desk.act(cid, "add_assisting_unit", organisation_id=other.committee["id"])
     paths = (await Case.select(Case.assisting_paths).where(Case.id == cid).first())["assisting_paths"].split()
     assert paths == [other.labour_dept["path"], other.committee["path"]]
