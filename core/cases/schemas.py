@@ -20,10 +20,16 @@ PartyRole = Literal["applicant", "respondent", "third_party"]
 Mode = Literal["in_person", "video"]
 
 
-def _check_amount(amount: Decimal | None) -> None:
-    # msgspec cannot bound a Decimal, so the range is checked here (a ValueError becomes a 422).
-    if amount is not None and not (Decimal(0) <= amount <= Decimal("999999999999")):
-        raise ValueError("amount must be between 0 and 999999999999")
+def check_amount(amount: Decimal | None, most: Decimal = Decimal("999999999999")) -> None:
+    """A sum of money from 0 to ``most``, for a struct's ``__post_init__`` (plugins' too).
+
+    msgspec cannot bound a Decimal, so the range is checked here (a ValueError becomes a 422).
+    NaN first: comparing it raises ``InvalidOperation``, which msgspec would pass on as a 500."""
+    if amount is not None and not (amount.is_finite() and Decimal(0) <= amount <= most):
+        raise ValueError(f"amount must be a number from 0 to {most}")
+
+
+_check_amount = check_amount
 
 
 class PartyIn(Struct, kw_only=True, forbid_unknown_fields=True):

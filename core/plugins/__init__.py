@@ -15,6 +15,7 @@ _PUBLIC = {
     "page": "core.plugins.web",
     "form_result": "core.plugins.web",
     "form_int": "core.plugins.web",
+    "check_amount": "core.cases.schemas",
     "translator": "core.plugins.host",
     "bundled_plugin": "core.plugins.host",
     "plugin_settings": "core.plugins.settings",

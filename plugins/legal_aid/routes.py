@@ -19,11 +19,13 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from markupsafe import Markup
 
 from core.errors import BadRequest, JiefenError, NotFound
-from core.plugins import Actor, current_actor, form_int, get_case, gettext
+from core.plugins import Actor, check_amount, current_actor, form_int, get_case, gettext
 from core.plugins.host import translator
 from core.plugins.web import form_result, is_htmx, page
 from plugins.legal_aid import services, views
 from plugins.legal_aid.services import PLUGIN
+
+_MOST = Decimal("999999999999.99")  # the amounts' columns are numeric(14, 2)
 
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
 
@@ -141,6 +143,9 @@ class ApplicantIn(msgspec.Struct, forbid_unknown_fields=True):
     claim_amount: Decimal | None = None
     answers: dict[str, Any] | None = None
 
+    def __post_init__(self) -> None:
+        check_amount(self.claim_amount, _MOST)
+
 
 class ScreenIn(msgspec.Struct, forbid_unknown_fields=True):
     applicants: Annotated[list[ApplicantIn], msgspec.Meta(min_length=1, max_length=1000)]
@@ -173,6 +178,9 @@ class OutcomeIn(msgspec.Struct, forbid_unknown_fields=True):
     outcome: Literal["won", "settled", "partly", "lost", "withdrawn", "other"]
     amount: Decimal | None = None
     note: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+
+    def __post_init__(self) -> None:
+        check_amount(self.amount, _MOST)
 
 
 def _pdf(content: bytes, number: str) -> Response[bytes]:
@@ -262,7 +270,6 @@ def _message(exc: JiefenError, actor: Actor) -> str:
     return gettext(exc.message, actor.locale, **exc.params)
 
 
-_MOST = Decimal("999999999999.99")  # the amounts' columns are numeric(14, 2)
 
 
 def _amount(text: str) -> Decimal | None:

@@ -72,6 +72,11 @@ async def test_legal_aid_handoff_and_amounts(town: Any, client: Any) -> None:
         screen = await mediator.post(f"/admin/plugins/legal_aid/cases/{cid}/screen",
                                      data={"workers": f"王五,441900199001011234,13900000001,{amount}", **MIGRANT_WAGES}, headers=HTMX)
         assert screen.status_code == 400 and "王五 的请求金额不是数字" in screen.text, (amount, screen.text[:300])
+    # The JSON API too: a 422, not NaN's InvalidOperation as a 500.
+    for amount in ("NaN", "sNaN", "-Infinity", "-5", "1e20"):
+        bad = await mediator.post(f"/api/v1/plugins/legal_aid/cases/{cid}/screenings",
+                                  json={"applicants": [{"party_id": await legal_aid_party(cid), "claim_amount": amount}], "answers": MIGRANT_WAGES})
+        assert bad.status_code == 422, (amount, bad.status_code, bad.text[:300])
     assert await Screening.count().where(Screening.case_id == cid) == 1
 
     sent = await mediator.post(url, data={"centre_id": str(centre.org["id"]), "screening_id": str(rows[0]["id"])}, headers=HTMX)
@@ -84,6 +89,8 @@ async def test_legal_aid_handoff_and_amounts(town: Any, client: Any) -> None:
     for amount in ("NaN", "-Infinity", "-1", "abc"):
         outcome = await staff.post(f"{step}/outcome", data={"outcome": "settled", "amount": amount}, headers=HTMX)
         assert "金额须为数字。" in outcome.text, (amount, outcome.text[:300])
+        as_json = await staff.post(f"/api/v1/plugins/legal_aid/centre/handoffs/{hid}/outcome", json={"outcome": "settled", "amount": amount})
+        assert as_json.status_code == 422, (amount, as_json.status_code, as_json.text[:300])
     assert (await Handoff.select(Handoff.status).where(Handoff.id == hid).first())["status"] == "accepted"
 
 

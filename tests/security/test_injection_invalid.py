@@ -97,3 +97,17 @@ async def test_overlong_text_gets_a_clear_error(town, login, client) -> None:
     resp = await desk.post(f"/admin/cases/{cid}/act/note", data={"text": p.long_text(4001)})
     assert resp.status_code == 422 and "请检查" in resp.text
     assert await CaseEvent.count().where(CaseEvent.case == cid) == events
+
+
+async def test_sums_that_are_not_sums_get_a_clear_error(town, login, client) -> None:
+    """NaN compared raised InvalidOperation inside msgspec's check: a 500 for an intake, a term."""
+    desk = await login(town.users["window"])
+    before = await Case.count()
+    for amount in ("NaN", "sNaN", "-NaN", "Infinity", "-0.01", "1e13"):
+        staff = await desk.post("/api/v1/cases", json=application(town, amount=amount))
+        assert staff.status_code == 422 and staff.json()["detail"] == "部分字段缺失或有误。", (amount, staff.text[:300])
+        public = await client.post("/api/v1/public/applications", json={**case_body(town, plain("欠薪")), "centre_id": town.town["id"], "amount": amount},
+                                   headers={"Accept-Language": "en"})
+        assert public.status_code == 422 and public.json()["detail"] == "Some fields are missing or wrong.", (amount, public.text[:300])
+    assert await Case.count() == before, "a refused intake wrote a case"
+    assert (await desk.post("/api/v1/cases", json=application(town, amount="1200.50"))).status_code == 201
