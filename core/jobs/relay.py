@@ -4,7 +4,9 @@ It runs as a background task in every ``jiefen worker``, and in app processes on
 with ``JIEFEN_JOBS_APP_RELAY=true``). On PostgreSQL every outbox insert sends a NOTIFY at commit
 (a trigger); each worker's relay LISTENs and wakes at once, so a request does not pay for the
 hand-over to Redis and a job still starts within milliseconds. Rows are
-claimed with one conditional UPDATE (pending → enqueued), so several relays share the work;
+claimed with one conditional UPDATE (pending → enqueued), so several relays share the work
+(on PostgreSQL the claim commits only once Redis has the jobs, so a relay killed mid-pass
+leaves its rows to the next one);
 the arq job id is ``<queue>:outbox:<row id>``, so even a row sent twice (a relay that died after
 enqueueing and before its claim was seen, a resend below) is queued once. When Redis is
 down the claim is undone, the loop backs off and tries again; intake never waits on Redis.
@@ -106,6 +108,10 @@ async def claim(limit: int) -> list[dict[str, Any]]:
 
 async def relay_once(limit: int | None = None) -> int:
     """One pass; returns how many rows were handed to Redis. Raises when Redis is down."""
+    from core.db import is_sqlite
+
+    if not is_sqlite():
+        return await _relay_in_one_transaction(limit or job_settings().relay_batch)
     rows = await claim(limit or job_settings().relay_batch)
     if not rows:
         return 0
@@ -125,6 +131,34 @@ async def relay_once(limit: int | None = None) -> int:
         await close_pool()
         raise
     return len(sent)
+
+
+async def _relay_in_one_transaction(limit: int) -> int:
+    """PostgreSQL: the claim commits only after Redis took every row, so a relay killed in
+    between (a worker stopped mid-pass) leaves its rows pending for the next relay, not
+    claimed until the resend ``resend_after`` later. Rows another relay holds are skipped.
+    A job that starts before the commit waits for it on the row (core.jobs.execute)."""
+    now = datetime.now(UTC)
+    async with write_transaction():
+        locked = await (
+            OutboxJob.select(OutboxJob.id).where(_claimable(now)).order_by(OutboxJob.id).limit(limit).lock_rows(skip_locked=True)
+        )
+        if not locked:
+            return 0
+        rows = await (
+            OutboxJob.update({OutboxJob.status: "enqueued", OutboxJob.enqueued_at: now})
+            .where(OutboxJob.id.is_in([r["id"] for r in locked]))
+            .returning(OutboxJob.id, OutboxJob.job)
+        )
+        try:
+            pool = await get_pool()
+            for row in sorted(rows, key=lambda r: r["id"]):
+                # None means arq already has this job id: it is queued, running or finished.
+                await pool.enqueue_job(row["job"], row["id"], _job_id=arq_job_id(row["id"]))
+        except BaseException:
+            await close_pool()
+            raise  # the claim rolls back with the transaction
+    return len(rows)
 
 
 async def _loop() -> None:

@@ -5,6 +5,8 @@ under load (Redis or PostgreSQL restarted, a worker killed mid-render) are in te
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 from collections import Counter
 
 import pytest
@@ -147,4 +149,66 @@ async def test_jobs_lost_by_redis_are_sent_again(plugin):
         if worker:
             worker.stop()
         server.stop()
+        await relay.use(None)
+
+
+async def test_a_relay_killed_before_redis_took_its_rows_leaves_them_to_the_next(plugin):
+    """A worker killed mid-pass (claimed, not yet in Redis): on PostgreSQL the claim commits only
+    with the hand-over, so the rows are pending again at once, not stranded for ``resend_after``."""
+    import socket
+    import subprocess
+    import sys
+    import threading
+
+    from core.db import is_sqlite
+
+    if is_sqlite():
+        pytest.skip("on SQLite the app relays in process: a killed app is the killed relay")
+    # A "Redis" that takes the connection and never answers: the relay hangs inside its pass.
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    accepted = threading.Event()
+    held: list[socket.socket] = []
+
+    def hold() -> None:
+        with contextlib.suppress(OSError):
+            held.append(silent.accept()[0])
+            accepted.set()
+
+    threading.Thread(target=hold, daemon=True).start()
+    ids = await _echo_rows(helpers.temp_file("jf-marks-"), 3)
+    boot = (
+        "import asyncio, sys\n"
+        "from core import db\n"
+        "from core.jobs import relay\n"
+        "async def main():\n"
+        "    await db.startup()\n"
+        "    await relay.use(sys.argv[1], sys.argv[2])\n"
+        "    await relay.relay_once()\n"
+        "asyncio.run(main())\n"
+    )
+    url = f"redis://127.0.0.1:{silent.getsockname()[1]}/0"
+    proc = subprocess.Popen([sys.executable, "-c", boot, url, helpers.new_queue()], cwd=helpers.ROOT, env=dict(os.environ))
+    try:
+        assert await asyncio.to_thread(accepted.wait, 60), "the relay never reached Redis"
+        # Now inside the pass: our rows are claimed, uncommitted; nobody else sees a claim.
+        assert {r["status"] for r in await _rows("jftest_echo", ids)} == {"pending"}
+        proc.kill()
+        proc.wait(10)
+
+        async def claim_undone() -> bool:
+            # PostgreSQL rolls the claim back when the killed process's connection drops.
+            return not await OutboxJob.exists().where(OutboxJob.id.is_in(ids) & (OutboxJob.status != "pending"))
+
+        await helpers.wait_until(claim_undone, 30, "the dead relay's claim to roll back")
+        await relay.use(helpers.SHARED_REDIS, helpers.new_queue())
+        await relay.relay_once()
+        assert {r["status"] for r in await _rows("jftest_echo", ids)} == {"enqueued"}
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        for conn in held:
+            conn.close()
+        silent.close()
         await relay.use(None)
