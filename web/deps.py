@@ -99,6 +99,10 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
         return error_page(request, 404, gettext("Not found.", locale))
     if isinstance(exc, ValidationException):
         return error_page(request, 400, gettext("Some fields are missing or wrong.", locale))
+    if exc.status_code == 405:
+        # A bookmarked form address, an old link: say what happened and where to go instead.
+        message = "This page does not accept a {method} request. Go back and use the page's own buttons."
+        return error_page(request, 405, gettext(message, locale, method=request.method))
     return error_page(request, exc.status_code, gettext("The request could not be processed.", locale))
 
 

@@ -29,7 +29,10 @@ async def test_unknown_admin_paths_and_methods_are_pages(town: Any, web_login: A
     # 405: the path exists, the method does not. The page keeps the Allow header.
     cookie = {"Cookie": "; ".join(f"{k}={v}" for k, v in desk.cookies.items())}
     wrong = await client.put("/admin/login", headers={**cookie, **BROWSER})
-    assert is_page(wrong, 405) and "<h1>出错了</h1>" in wrong.text and "<p>请求无法处理。</p>" in wrong.text
+    assert is_page(wrong, 405) and "<h1>出错了</h1>" in wrong.text
+    assert "<p>此页面不接受 PUT 请求。请返回上一页，使用页面上的按钮操作。</p>" in wrong.text, wrong.text[:600]
+    english = await client.delete("/admin/login", headers={**BROWSER, "Accept-Language": "en"})
+    assert is_page(english, 405) and "This page does not accept a DELETE request." in english.text
     assert "GET" in wrong.headers["allow"] and "POST" in wrong.headers["allow"] and has_admin_headers(wrong)
 
     # HTMX: the message in the page's notice area.
