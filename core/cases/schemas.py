@@ -25,11 +25,13 @@ def check_amount(amount: Decimal | None, most: Decimal = Decimal("999999999999")
 
     msgspec cannot bound a Decimal, so the range is checked here (a ValueError becomes a 422).
     NaN first: comparing it raises ``InvalidOperation``, which msgspec would pass on as a 500."""
-    if amount is not None and not (amount.is_finite() and Decimal(0) <= amount <= most):
+    if amount is None:
+        return
+    amount = Decimal(str(amount))  # code may build a struct with an int (decoding gives a Decimal)
+    if not (amount.is_finite() and Decimal(0) <= amount <= most):
         raise ValueError(f"amount must be a number from 0 to {most}")
 
 
-_check_amount = check_amount
 
 
 class PartyIn(Struct, kw_only=True, forbid_unknown_fields=True):
@@ -70,7 +72,7 @@ class CaseIn(Struct, kw_only=True, forbid_unknown_fields=True):
     consent: bool = False
 
     def __post_init__(self) -> None:
-        _check_amount(self.amount)
+        check_amount(self.amount)
 
 
 class ActionData(Struct, kw_only=True, forbid_unknown_fields=True):
@@ -127,7 +129,7 @@ class Term(Struct, kw_only=True, forbid_unknown_fields=True):
     due_date: date | None = None
 
     def __post_init__(self) -> None:
-        _check_amount(self.amount)
+        check_amount(self.amount)
 
 
 class DraftAgreementData(ActionData, kw_only=True):
