@@ -32,8 +32,6 @@ def check_amount(amount: Decimal | None, most: Decimal = Decimal("999999999999")
         raise ValueError(f"amount must be a number from 0 to {most}")
 
 
-
-
 class PartyIn(Struct, kw_only=True, forbid_unknown_fields=True):
     name: Name
     role: PartyRole = "applicant"
