@@ -134,7 +134,8 @@ def message_for(exc: JiefenError, _: Any) -> tuple[str, str]:
     details = []
     for err in errors:
         raw = str(err.get("message", ""))
-        m = re.search(r"`\$\.(\w+)", raw) or re.search(r"field `(\w+)`", raw)
+        # A struct's own check (check_amount) names no path but its message starts with the field.
+        m = re.search(r"`\$\.(\w+)", raw) or re.search(r"field `(\w+)`", raw) or re.match(r"(amount) must be", raw)
         if m:
             field = field or m.group(1)
             name = _(FIELD_LABELS.get(m.group(1), m.group(1)))

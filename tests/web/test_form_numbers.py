@@ -51,6 +51,13 @@ async def test_form_fields_that_are_no_number_are_refused(town: Any, web_login: 
     assert refused.status_code == 422 and WHOLE_NUMBER in refused.text and 'value="王五"' in refused.text
     assert not await Case.exists().where(Case.description == "数字测试的纠纷")
 
+    # A sum that is none (NaN compared raised InvalidOperation: a 500): the form again, kept.
+    for amount in ("NaN", "-1", "1e20"):
+        refused = await desk.post("/admin/intake", {**data, "place_id": "", "amount": amount})
+        assert refused.status_code == 422 and 'value="王五"' in refused.text, (amount, refused.text[:300])
+        assert '<p class="notice error" role="alert" id="intake_error">请检查:金额。</p>' in refused.text, refused.text[:2000]
+    assert not await Case.exists().where(Case.description == "数字测试的纠纷")
+
 
 async def test_a_case_number_that_is_no_number(town: Any, web_login: Any, login: Any) -> None:
     api = await login(town.users["window"])
