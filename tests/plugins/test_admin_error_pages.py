@@ -111,7 +111,7 @@ async def test_psych_unknown_admin_paths_and_methods_are_pages(town: Any, login:
     hx = await counsellor.get("/admin/plugins/psych/no-such-page", headers=HTMX)
     assert hx.status_code == 404 and hx.headers["HX-Retarget"] == "#flash" and "<html" not in hx.text
     wrong = await counsellor.client.delete("/admin/plugins/psych/queue", headers={**counsellor.headers, **BROWSER})
-    assert is_page(wrong, 405) and "请求无法处理。" in wrong.text and "GET" in wrong.headers["allow"] and has_admin_headers(wrong)
+    assert is_page(wrong, 405) and "此页面不接受 DELETE 请求。" in wrong.text and "GET" in wrong.headers["allow"] and has_admin_headers(wrong)
     # The plugin's API keeps its problems for both.
     assert is_problem(await counsellor.get("/api/v1/plugins/psych/no-such-page", headers=BROWSER), 404, "not_found")
     api_wrong = await counsellor.client.delete("/api/v1/plugins/psych/queue", headers={**counsellor.headers, **BROWSER})
