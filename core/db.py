@@ -216,7 +216,11 @@ def make_engine() -> Engine:
         path = settings.sqlite_path
         path.parent.mkdir(parents=True, exist_ok=True)
         return JiefenSQLiteEngine(path=str(path), timeout=60)
-    return JiefenPostgresEngine(config={"dsn": settings.database_url}, extensions=())
+    # Custom plans always: asyncpg prepares every statement, and after five runs PostgreSQL may
+    # keep a generic plan that cannot see which subtree a `path LIKE $1` names. A town desk's
+    # queue at 1M cases went from 3.5 ms to 314 ms that way (docs/performance.md, session 6).
+    server_settings = {"plan_cache_mode": "force_custom_plan"}
+    return JiefenPostgresEngine(config={"dsn": settings.database_url, "server_settings": server_settings}, extensions=())
 
 
 _engine: Engine | None = None
